@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is plumbing.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test install lint typecheck pytest migrate seed serve-demo clean chromium
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: set up and serve the demo with the built-in FlatPeak sandbox on http://127.0.0.1:8000/
+# The demo plays both sides: our endpoint and, under /sandbox/, FlatPeak and a device maker's app.
+DEMO_ENV := DEBUG=true SANDBOX_ENABLED=true PUBLIC_BASE_URL=http://127.0.0.1:8000 \
+	FLATPEAK_API_URL=http://127.0.0.1:8000/sandbox/api FLATPEAK_ACCOUNT_ID=acc_demo \
+	FLATPEAK_API_KEY=sk_demo_sandbox_key FLATPEAK_REDIRECT_HOSTS=127.0.0.1:8000,localhost:8000 \
+	ALLOWED_HOSTS=127.0.0.1,localhost
+demo: install
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: set up and run the whole test suite (DATABASE_URL picks the database; SQLite by default)
+test: install chromium lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: export DEBUG ?= true
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+typecheck: install
+	$(BIN)/mypy provider_auth accounts
+
+# Browser tests use Debian's Chromium; install it when we can (root), otherwise they skip/fail
+# with a clear reason (CI sets REQUIRE_CHROMIUM=1).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -1,0 +1,244 @@
+"""The energy provider's own world: customers, supply points, tariffs and contracts.
+
+This app never imports `provider_auth`; the FlatPeak side reads it through
+`accounts.selectors` and writes through `accounts.services`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import validators
+
+
+class Direction(models.TextChoices):
+    IMPORT = "IMPORT", _("Import")
+    EXPORT = "EXPORT", _("Export")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Email logins are case-insensitive: "Alice@Example.com" is alice@example.com.
+        return self.get(email__iexact=username or "")
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A provider account holder (customer) or a member of staff. The login is the email."""
+
+    email = models.EmailField(_("email"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+    # Optional second factor: a one-time code emailed at login (issue: security hardening).
+    requires_email_otp = models.BooleanField(_("require an emailed one-time code"), default=False)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+def premise_reference_generate() -> str:
+    """A stable public reference such as PRM-482913; never derived from the database id."""
+    return f"PRM-{secrets.randbelow(10**6):06d}"
+
+
+class Premise(models.Model):
+    """A supply point: where the meter is. Address fields are exactly FlatPeak's."""
+
+    customer = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="premises", verbose_name=_("customer")
+    )
+    reference = models.CharField(
+        _("reference"),
+        max_length=32,
+        unique=True,
+        validators=[validators.validate_premise_reference],
+        help_text=_("Stable public reference, e.g. PRM-000123."),
+    )
+    address_line1 = models.CharField(_("address line 1"), max_length=200)
+    address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    state = models.CharField(_("state or county"), max_length=100, blank=True)
+    post_code = models.CharField(_("post code"), max_length=20)
+    country_code = models.CharField(
+        _("country"), max_length=2, validators=[validators.validate_country_code]
+    )
+    meter_point_number = models.CharField(_("meter point number"), max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("premise")
+        verbose_name_plural = _("premises")
+        ordering = ["reference"]
+        indexes = [models.Index(fields=["post_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.one_line_address}"
+
+    @property
+    def one_line_address(self) -> str:
+        parts = [self.address_line1, self.address_line2, self.city, self.post_code]
+        return ", ".join(p for p in parts if p)
+
+    def postal_address(self) -> dict[str, str]:
+        """The address exactly as FlatPeak's `postal_address` object."""
+        return {
+            "address_line1": self.address_line1,
+            "address_line2": self.address_line2,
+            "city": self.city,
+            "state": self.state,
+            "post_code": self.post_code,
+            "country_code": self.country_code,
+        }
+
+
+class Tariff(models.Model):
+    """A product the provider sells. Its rules must cover every instant of the week once."""
+
+    name = models.CharField(_("name"), max_length=120)
+    currency = models.CharField(
+        _("currency"), max_length=3, validators=[validators.validate_currency_code]
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, validators=[validators.validate_timezone_name]
+    )
+    standing_charge = models.DecimalField(
+        _("standing charge per day"), max_digits=10, decimal_places=4
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TariffRule(models.Model):
+    """One rate for a set of months, a set of weekdays and a local wall-clock window.
+
+    `months` is a list of 1–12, `weekdays` a list of 0 (Monday)–6 (Sunday). The window is
+    "HH:MM" local time; `valid_to` may be "24:00" (midnight at the end of the day) and is always
+    later than `valid_from` — a window crossing midnight is written as two rules. Several rules
+    may share one window only as consumption tiers (distinct `tier_to_kwh`, exactly one open).
+    """
+
+    tariff = models.ForeignKey(
+        Tariff, on_delete=models.CASCADE, related_name="rules", verbose_name=_("tariff")
+    )
+    months = models.JSONField(_("months"), default=validators.all_months)
+    weekdays = models.JSONField(_("days"), default=validators.all_weekdays)
+    valid_from = models.CharField(
+        _("from (local)"), max_length=5, validators=[validators.validate_wall_clock]
+    )
+    valid_to = models.CharField(
+        _("to (local)"), max_length=5, validators=[validators.validate_wall_clock]
+    )
+    unit_rate = models.DecimalField(_("unit rate per kWh"), max_digits=10, decimal_places=4)
+    tier_to_kwh = models.DecimalField(
+        _("tier ceiling (kWh)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("rate rule")
+        verbose_name_plural = _("rate rules")
+        ordering = ["tariff_id", "valid_from", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from}–{self.valid_to} @ {self.unit_rate}"
+
+    def clean(self) -> None:
+        super().clean()
+        validators.validate_months(self.months)
+        validators.validate_weekdays(self.weekdays)
+        if self.valid_from == "24:00":
+            raise ValidationError({"valid_from": _("A window cannot start at 24:00.")})
+        if (
+            self.valid_from
+            and self.valid_to
+            and validators.wall_clock_minutes(self.valid_to)
+            <= validators.wall_clock_minutes(self.valid_from)
+        ):
+            raise ValidationError(
+                {"valid_to": _("The window must end after it starts (use 24:00 for midnight).")}
+            )
+
+
+class Contract(models.Model):
+    """A premise's tariff in one direction for a period. At most one is active at any instant."""
+
+    premise = models.ForeignKey(
+        Premise, on_delete=models.CASCADE, related_name="contracts", verbose_name=_("premise")
+    )
+    tariff = models.ForeignKey(
+        Tariff, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("tariff")
+    )
+    direction = models.CharField(
+        _("direction"), max_length=6, choices=Direction.choices, default=Direction.IMPORT
+    )
+    start_at = models.DateTimeField(_("starts"))
+    end_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["premise_id", "direction", "start_at"]
+        indexes = [models.Index(fields=["premise", "direction", "start_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_at__isnull=True) | models.Q(end_at__gt=models.F("start_at")),
+                name="accounts_contract_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.premise.reference} {self.direction} {self.tariff.name}"

@@ -1,0 +1,44 @@
+"""Recording security events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from provider_auth.audit.models import AuditEvent
+
+
+def request_client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    event: str,
+    customer: Any = None,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. `detail` must hold identifiers only, never token or password values."""
+    return AuditEvent.objects.create(
+        event=event,
+        customer=customer if getattr(customer, "pk", None) else None,
+        actor=actor if getattr(actor, "pk", None) else None,
+        ip_address=request_client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
+        detail=detail or {},
+    )
+
+
+def audit_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete events older than AUDIT_RETENTION_DAYS; returns how many."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,137 @@
+"""OAuth clients, grants, and the hashed credentials tied to each grant.
+
+A *grant* is one customer's permission for one client to read one premise's tariff. Tokens and
+codes hang off it; revoking the grant kills them all. No plaintext secret is stored anywhere:
+only SHA-256 digests (see `provider_auth.oauth.tokens`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OAuthClient(models.Model):
+    """A registered client (FlatPeak, or another partner)."""
+
+    GRANT_AUTHORIZATION_CODE = "authorization_code"
+    GRANT_REFRESH_TOKEN = "refresh_token"  # noqa: S105 (a grant type name, not a secret)
+
+    client_id = models.CharField(_("client id"), max_length=100, unique=True)
+    client_secret_hash = models.CharField(_("client secret (SHA-256)"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    redirect_uris = models.JSONField(_("redirect URIs (exact match)"), default=list, blank=True)
+    grant_types = models.JSONField(_("grant types"), default=list)
+    scopes = models.JSONField(_("allowed scopes"), default=list)
+    access_token_seconds = models.PositiveIntegerField(null=True, blank=True)
+    refresh_idle_days = models.PositiveIntegerField(null=True, blank=True)
+    refresh_absolute_days = models.PositiveIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("OAuth client")
+        verbose_name_plural = _("OAuth clients")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+
+class GrantStatus(models.TextChoices):
+    # Pending: issued by the connect flow, not yet acknowledged by FlatPeak (tokens unusable).
+    PENDING = "PENDING", _("Pending")
+    ACTIVE = "ACTIVE", _("Active")
+    REVOKED = "REVOKED", _("Revoked")
+
+
+class Grant(models.Model):
+    """A customer's permission for a client to read one premise's tariff."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oauth_grants"
+    )
+    premise = models.ForeignKey(
+        "accounts.Premise", on_delete=models.CASCADE, related_name="oauth_grants"
+    )
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="grants")
+    scope = models.CharField(max_length=200, default="tariff:read")
+    directions = models.JSONField(default=list)  # ["IMPORT"], ["EXPORT"] or both
+    status = models.CharField(max_length=8, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    pending_expires_at = models.DateTimeField(null=True, blank=True)
+    # Refresh tokens never outlive this, however often they are rotated.
+    absolute_expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=64, blank=True)
+    # Display name of the party the customer consented to (device maker from the connect
+    # session context, else the client's name), shown on the connected-apps page.
+    display_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+        indexes = [models.Index(fields=["customer", "status"])]
+
+    def __str__(self) -> str:
+        return f"grant {self.pk} {self.client.client_id} → {self.premise.reference} ({self.status})"
+
+
+class AccessToken(models.Model):
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="access_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:  # never the token value: we do not have it
+        return f"access token {self.pk} of grant {self.grant_id}"
+
+
+class RefreshToken(models.Model):
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    access_token = models.OneToOneField(
+        AccessToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="refresh_token"
+    )
+    scope = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()  # idle expiry, capped by the grant's absolute expiry
+    used_at = models.DateTimeField(null=True, blank=True)  # rotated: presenting it again = reuse
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of grant {self.grant_id}"
+
+
+class AuthorizationCode(models.Model):
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="authorization_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    redirect_uri = models.TextField()
+    scope = models.CharField(max_length=200)
+    code_challenge = models.CharField(max_length=128)
+    code_challenge_method = models.CharField(max_length=10, default="S256")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authorization code")
+        verbose_name_plural = _("authorization codes")
+
+    def __str__(self) -> str:
+        return f"authorization code {self.pk} of grant {self.grant_id}"

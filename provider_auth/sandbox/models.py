@@ -1,0 +1,1 @@
+"""Models: see the module docstring of the app."""

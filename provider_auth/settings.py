@@ -1,0 +1,300 @@
+"""Settings: one module, driven by the environment (12-factor).
+
+Every variable is listed with a one-line comment in `.env.example`. `.env` is read only when it
+exists; real deployments set the environment instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env")
+
+TESTING = "pytest" in sys.modules or env.bool("TESTING", default=False)
+
+# --- Core ----------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        # Development only: a fixed, obviously unsafe key so the demo runs without set-up.
+        SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"  # noqa: S105
+    else:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DEBUG is off. Generate one with: python -c "
+            "'import secrets; print(secrets.token_urlsafe(50))' and set it in the environment."
+        )
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+# Absolute base for every URL we hand to FlatPeak (auth_data endpoints, metadata).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "axes",
+    "accounts",
+    "provider_auth",
+    "provider_auth.audit",
+    "provider_auth.oauth",
+    "provider_auth.connect",
+    "provider_auth.sandbox",
+]
+
+MIDDLEWARE = [
+    "provider_auth.ops.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "provider_auth.security.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # axes last: it inspects the result of authentication.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "provider_auth.urls"
+WSGI_APPLICATION = "provider_auth.wsgi.application"
+
+# A provider overrides any template by putting a file of the same name in BRAND_TEMPLATES_DIR.
+BRAND_TEMPLATES_DIR = env.str("BRAND_TEMPLATES_DIR", default="")
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [d for d in (BRAND_TEMPLATES_DIR, str(BASE_DIR / "templates")) if d],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "provider_auth.context_processors.brand",
+            ],
+        },
+    }
+]
+
+# --- Database and cache --------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite is for the demo and tests: a local connection is cheap, a persistent one can lock.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fpauth"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions live in the database so any instance behind the load balancer can serve any request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Authentication ------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+if env.bool("FAST_PASSWORD_HASHER", default=TESTING):
+    # Tests and the hashing-free benchmark only: Argon2 would dominate their run time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+
+# django-axes: lockout per (account, IP) after AXES_FAILURE_LIMIT failures; counters in the DB.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "provider_auth.security.lockout.lockout_response"
+AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_VERBOSE = False
+# Our own extra ceilings, counted in the shared cache (see provider_auth/security/lockout.py).
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=50)  # per IP per hour
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=100)  # per hour
+
+# --- Internationalisation ------------------------------------------------------------------
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# --- Security ------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=not DEBUG) else None
+)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"  # the connect token is in our URLs
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+# __Host- needs Secure and no Domain; only in production where cookies are Secure.
+SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
+LANGUAGE_COOKIE_NAME = "__Host-lang" if SESSION_COOKIE_SECURE else "django_language"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+# Lax, not Strict: the first request of a flow arrives from FlatPeak's (another) site.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)  # absolute
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = False
+CSRF_FAILURE_VIEW = "provider_auth.views.csrf_failure"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Symmetric key for plaintext tokens held (encrypted) until FlatPeak acknowledges; derived from
+# SECRET_KEY when unset so the demo needs nothing.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+
+# --- FlatPeak (see ../shared/flatpeak-contract.md) -----------------------------------------
+FLATPEAK_API_URL = env.str("FLATPEAK_API_URL", default="https://api.flatpeak.com").rstrip("/")
+FLATPEAK_ACCOUNT_ID = env.str("FLATPEAK_ACCOUNT_ID", default="")
+FLATPEAK_API_KEY = env.str("FLATPEAK_API_KEY", default="")
+FLATPEAK_SESSION_PATH = env.str("FLATPEAK_SESSION_PATH", default="/connect/session/{connect_token}")
+FLATPEAK_SUBMIT_PATH = env.str("FLATPEAK_SUBMIT_PATH", default="/connect/session/{connect_token}")
+FLATPEAK_SUBMIT_METHOD = env.str("FLATPEAK_SUBMIT_METHOD", default="POST")
+FLATPEAK_REDIRECT_HOSTS = env.list("FLATPEAK_REDIRECT_HOSTS", default=["connect.flatpeak.com"])
+FLATPEAK_CONNECT_TIMEOUT = env.float("FLATPEAK_CONNECT_TIMEOUT", default=3.05)
+FLATPEAK_READ_TIMEOUT = env.float("FLATPEAK_READ_TIMEOUT", default=10.0)
+FLATPEAK_RETRY_DEADLINE = env.float("FLATPEAK_RETRY_DEADLINE", default=8.0)  # seconds, all tries
+FLATPEAK_OAUTH_CLIENT_ID = env.str("FLATPEAK_OAUTH_CLIENT_ID", default="flatpeak")
+CONNECT_SESSION_IDLE_MINUTES = env.int("CONNECT_SESSION_IDLE_MINUTES", default=30)
+PENDING_GRANT_TTL_MINUTES = env.int("PENDING_GRANT_TTL_MINUTES", default=60)
+
+# --- OAuth server --------------------------------------------------------------------------
+OAUTH_ACCESS_TOKEN_SECONDS = env.int("OAUTH_ACCESS_TOKEN_SECONDS", default=3600)
+OAUTH_REFRESH_IDLE_DAYS = env.int("OAUTH_REFRESH_IDLE_DAYS", default=90)
+OAUTH_REFRESH_ABSOLUTE_DAYS = env.int("OAUTH_REFRESH_ABSOLUTE_DAYS", default=400)
+OAUTH_CODE_SECONDS = env.int("OAUTH_CODE_SECONDS", default=600)
+OAUTH_REFRESH_GRACE_SECONDS = env.int("OAUTH_REFRESH_GRACE_SECONDS", default=0)
+OAUTH_PKCE_REQUIRED = env.bool("OAUTH_PKCE_REQUIRED", default=True)
+TARIFF_POLL_LIMIT_PER_HOUR = env.int("TARIFF_POLL_LIMIT_PER_HOUR", default=60)
+TARIFF_MIN_POLL_INTERVAL_SECONDS = env.int("TARIFF_MIN_POLL_INTERVAL_SECONDS", default=900)
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMIT_TOKEN_PER_MINUTE = env.int("RATE_LIMIT_TOKEN_PER_MINUTE", default=120)
+RATE_LIMIT_AUTH_URI_PER_MINUTE = env.int("RATE_LIMIT_AUTH_URI_PER_MINUTE", default=60)
+
+# --- Sandbox (a built-in FlatPeak for demos and onboarding checks) -------------------------
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+SANDBOX_ALLOW_IN_PRODUCTION = env.bool("SANDBOX_ALLOW_IN_PRODUCTION", default=False)
+if SANDBOX_ENABLED and not DEBUG and not SANDBOX_ALLOW_IN_PRODUCTION and not TESTING:
+    raise ImproperlyConfigured(
+        "SANDBOX_ENABLED=true with DEBUG off: the sandbox plays FlatPeak and must not run in "
+        "production. Set SANDBOX_ALLOW_IN_PRODUCTION=true only on a staging server."
+    )
+
+# --- Branding ------------------------------------------------------------------------------
+BRAND_NAME = env.str("BRAND_NAME", default="Lunar Energy")
+BRAND_LOGO = env.str("BRAND_LOGO", default="brand/lunar-logo.svg")  # static path or https URL
+BRAND_PRIMARY_COLOUR = env.str("BRAND_PRIMARY_COLOUR", default="#1d4ed8")
+BRAND_SUPPORT_URL = env.str("BRAND_SUPPORT_URL", default="https://lunar-energy.example/support")
+BRAND_PRIVACY_URL = env.str("BRAND_PRIVACY_URL", default="https://lunar-energy.example/privacy")
+BRAND_CUSTOM_CSS = env.str("BRAND_CUSTOM_CSS", default="")  # static path of an extra CSS file
+
+# --- Email (one-time codes) ----------------------------------------------------------------
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@lunar-energy.example")
+
+# --- Operations ----------------------------------------------------------------------------
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "redact": {"()": "provider_auth.security.redaction.RedactingFilter"},
+        "request_id": {"()": "provider_auth.ops.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "provider_auth.ops.logging.JsonFormatter"},
+        "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

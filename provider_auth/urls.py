@@ -1,0 +1,28 @@
+"""URL map. Each concern keeps its own urls module."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from provider_auth import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("brand.css", views.brand_css, name="brand_css"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("account/", include("accounts.urls")),
+    path("", include("provider_auth.connect.urls")),
+    path("", include("provider_auth.oauth.urls")),
+    path("", include("provider_auth.tariff_api.urls")),
+    path("", include("provider_auth.ops.urls")),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("provider_auth.sandbox.urls")))
+
+handler400 = "provider_auth.views.bad_request"
+handler404 = "provider_auth.views.page_not_found"
+handler500 = "provider_auth.views.server_error"
