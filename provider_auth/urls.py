@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -18,10 +17,10 @@ urlpatterns = [
     path("", include("provider_auth.oauth.urls")),
     path("", include("provider_auth.tariff_api.urls")),
     path("", include("provider_auth.ops.urls")),
+    # Always routed; every sandbox view answers 404 unless SANDBOX_ENABLED (checked per request,
+    # so tests can switch it with override_settings).
+    path("sandbox/", include("provider_auth.sandbox.urls")),
 ]
-
-if settings.SANDBOX_ENABLED:
-    urlpatterns.append(path("sandbox/", include("provider_auth.sandbox.urls")))
 
 handler400 = "provider_auth.views.bad_request"
 handler404 = "provider_auth.views.page_not_found"
