@@ -38,6 +38,43 @@ class OAuthClient(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
 
+    # --- Authlib ClientMixin (authlib.oauth2.rfc6749.models) ------------------------------
+    TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # Only when unambiguous: with several URIs the request must name one.
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str) -> str:
+        if not scope:
+            return ""
+        allowed = set(self.scopes)
+        return " ".join(sorted(s for s in set(scope.split()) if s in allowed))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        # Exact string comparison (RFC 9700 §2.1): no prefix, wildcard or normalisation.
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        from provider_auth.oauth.tokens import secret_matches
+
+        return bool(self.client_secret_hash) and secret_matches(
+            client_secret, self.client_secret_hash
+        )
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        # Every client is confidential: no "none" (public clients) anywhere.
+        return method in self.TOKEN_ENDPOINT_AUTH_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and self.check_grant_type(self.GRANT_AUTHORIZATION_CODE)
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
 
 class GrantStatus(models.TextChoices):
     # Pending: issued by the connect flow, not yet acknowledged by FlatPeak (tokens unusable).
@@ -96,6 +133,22 @@ class AccessToken(models.Model):
     def __str__(self) -> str:  # never the token value: we do not have it
         return f"access token {self.pk} of grant {self.grant_id}"
 
+    # --- Authlib TokenMixin ---------------------------------------------------------------
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.grant.client_id == client.pk
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.expires_at - self.created_at).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None or self.grant.status != GrantStatus.ACTIVE
+
 
 class RefreshToken(models.Model):
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
@@ -117,6 +170,27 @@ class RefreshToken(models.Model):
     def __str__(self) -> str:
         return f"refresh token {self.pk} of grant {self.grant_id}"
 
+    # --- Authlib TokenMixin ---------------------------------------------------------------
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.grant.client_id == client.pk
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.expires_at - self.created_at).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    def is_revoked(self) -> bool:
+        # A rotated (used) refresh token is dead too, whatever the grace period allows.
+        return (
+            self.revoked_at is not None
+            or self.used_at is not None
+            or self.grant.status != GrantStatus.ACTIVE
+        )
+
 
 class AuthorizationCode(models.Model):
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="authorization_codes")
@@ -135,3 +209,13 @@ class AuthorizationCode(models.Model):
 
     def __str__(self) -> str:
         return f"authorization code {self.pk} of grant {self.grant_id}"
+
+    # --- Authlib AuthorizationCodeMixin ---------------------------------------------------
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
