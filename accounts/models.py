@@ -242,3 +242,37 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.premise.reference} {self.direction} {self.tariff.name}"
+
+    def overlapping_contracts(self) -> models.QuerySet[Contract]:
+        """Other contracts of this premise and direction in force at some instant of this one."""
+        others = Contract.objects.filter(
+            premise_id=self.premise_id, direction=self.direction
+        ).filter(models.Q(end_at__isnull=True) | models.Q(end_at__gt=self.start_at))
+        if self.end_at is not None:
+            others = others.filter(start_at__lt=self.end_at)
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        return others.order_by("start_at")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_at is None:
+            return
+        if self.end_at is not None and self.end_at <= self.start_at:
+            raise ValidationError({"end_at": _("A contract must end after it starts.")})
+        if self.premise_id is None:
+            return
+        clash = self.overlapping_contracts().first()
+        if clash is not None:
+            raise ValidationError(
+                _(
+                    "This premise already has a %(direction)s contract in force from %(start)s "
+                    "to %(end)s; a premise has at most one contract per direction at any time."
+                ),
+                code="contract_overlap",
+                params={
+                    "direction": self.get_direction_display(),
+                    "start": clash.start_at.date().isoformat(),
+                    "end": clash.end_at.date().isoformat() if clash.end_at else _("open end"),
+                },
+            )

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "provider_auth.ops.middleware.RequestIdMiddleware",
+    # Health, readiness and metrics answered here: before host checks, redirects and sessions.
+    "provider_auth.ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "provider_auth.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -283,7 +285,7 @@ LOGGING = {
     },
     "formatters": {
         "json": {"()": "provider_auth.ops.logging.JsonFormatter"},
-        "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "console": {"()": "provider_auth.ops.logging.ConsoleFormatter"},
     },
     "handlers": {
         "console": {

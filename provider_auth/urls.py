@@ -8,7 +8,6 @@ from django.urls import include, path
 from provider_auth import views
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
     path("brand.css", views.brand_css, name="brand_css"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

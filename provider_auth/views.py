@@ -1,11 +1,11 @@
-"""Project-wide views: error pages, the brand stylesheet, liveness."""
+"""Project-wide views: error pages, the brand stylesheet (probes live in provider_auth/ops)."""
 
 from __future__ import annotations
 
 import re
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -27,12 +27,6 @@ def brand_css(request: HttpRequest) -> HttpResponse:
         colour = "#1d4ed8"
     css = f":root {{ --brand: {colour}; }}\n"
     return HttpResponse(css, content_type="text/css; charset=utf-8")
-
-
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness: the process answers. Readiness (database, cache) is /readyz."""
-    return JsonResponse({"status": "ok"})
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

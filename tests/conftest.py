@@ -208,3 +208,14 @@ def make_oauth_client(db: Any) -> Callable[..., tuple[OAuthClient, str]]:
         return client, secret
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _enforce_environment_markers(request: pytest.FixtureRequest) -> None:
+    """pytest ignores `usefixtures` marks added in pytest_collection_modifyitems (the fixture
+    closure is already computed), so the postgres/browser requirements are applied here."""
+    if request.node.get_closest_marker("postgres") is not None:
+        request.getfixturevalue("_require_postgres")
+    if request.node.get_closest_marker("browser") is not None and _env_flag("REQUIRE_CHROMIUM"):
+        if not (os.path.exists(CHROMIUM_PATH) or shutil.which("chromium")):
+            request.getfixturevalue("_fail_missing_chromium")
