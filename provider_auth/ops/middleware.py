@@ -29,3 +29,31 @@ class RequestIdMiddleware:
             request_id_var.reset(reset)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ProbeMiddleware:
+    """Answer /healthz, /readyz and /metrics before the rest of the stack.
+
+    Load balancers and Prometheus call by IP address over plain HTTP every few seconds: these
+    requests must not fail ALLOWED_HOSTS, be redirected to HTTPS, touch a session, count
+    towards a rate limit or write a log line. Each view does its own access control (/metrics).
+    Sits right after RequestIdMiddleware so probes still carry an X-Request-ID.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        from provider_auth.ops import views
+
+        self.probes: dict[str, Callable[[HttpRequest], HttpResponse]] = {
+            "/healthz": views.healthz,
+            "/readyz": views.readyz,
+            "/metrics": views.metrics,
+        }
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        view = self.probes.get(request.path_info)
+        if view is None:
+            return self.get_response(request)
+        response = view(request)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
