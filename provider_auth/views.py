@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from provider_auth import branding
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -19,13 +16,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 @require_GET
-@cache_control(max_age=300, public=True)
+@cache_control(max_age=86400, public=True)
 def brand_css(request: HttpRequest) -> HttpResponse:
-    """The provider's colour as CSS custom properties (an external sheet: CSP allows no inline)."""
-    colour = settings.BRAND_PRIMARY_COLOUR
-    if not _HEX_COLOUR.match(colour):
-        colour = "#1d4ed8"
-    css = f":root {{ --brand: {colour}; }}\n"
+    """The provider's colours as CSS custom properties (an external sheet: CSP allows no inline).
+
+    Pages link it with `?v=<brand.css_version>`, so a new colour reaches browsers at once.
+    """
+    css = branding.brand_stylesheet(brand=branding.brand_get())
     return HttpResponse(css, content_type="text/css; charset=utf-8")
 
 
