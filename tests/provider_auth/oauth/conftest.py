@@ -112,6 +112,6 @@ def active_tokens(
 def token_post(client: Client) -> Callable[..., Any]:
     def post(data: dict[str, str], *, auth: tuple[str, str] | None = None, **extra: Any) -> Any:
         headers = {"HTTP_AUTHORIZATION": basic(*auth)} if auth else {}
-        return client.post("/oauth/token", data, **headers, **extra)
+        return client.post("/oauth/token", data, secure=True, **headers, **extra)
 
     return post

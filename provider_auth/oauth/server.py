@@ -1,0 +1,292 @@
+"""The OAuth 2.0 authorization server and resource protector, built on Authlib over our models.
+
+Authlib drives the protocol (client authentication, grant dispatch, PKCE verification, RFC 6749
+§5.2 error bodies, RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
+
+- every secret is looked up by its SHA-256 digest (`tokens.secret_hash`), never stored in clear;
+- refresh tokens rotate on every use. Presenting a rotated one again is *reuse* (RFC 9700
+  §4.14.2): the whole grant is revoked and the answer is `invalid_grant`. A refresh that merely
+  lost a race (two workers holding the same token: the token was unused when the request
+  arrived, and used by the time it held the row lock) gets `invalid_grant` without revoking,
+  so exactly one of them succeeds and the winner's tokens keep working;
+- `OAUTH_REFRESH_GRACE_SECONDS` (default 0) lets a rotated refresh token be exchanged again for
+  that many seconds (a client that lost the response), without reuse detection;
+- tokens of PENDING (not yet acknowledged by FlatPeak) and REVOKED grants never work;
+- authorization codes are single-use; redeeming one twice revokes the grant and every token
+  the first redemption produced (RFC 6749 §4.1.2).
+
+The views run each token request inside one transaction so `select_for_update` (PostgreSQL)
+serialises competing refreshes of one token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from typing import Any
+
+from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.django_oauth2 import BearerTokenValidator as _BearerTokenValidator
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from provider_auth.audit.services import audit_record
+from provider_auth.oauth import tokens
+from provider_auth.oauth.models import (
+    AccessToken,
+    AuthorizationCode,
+    GrantStatus,
+    OAuthClient,
+    RefreshToken,
+)
+from provider_auth.oauth.services import IssuedTokens, grant_activate, grant_revoke, tokens_issue
+from provider_auth.ops.metrics import token_event_inc
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+SCOPES_SUPPORTED = ["tariff:read"]
+
+
+def _token_response(issued: IssuedTokens, *, include_refresh_token: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "token_type": "Bearer",
+        "access_token": issued.access_token,
+        "expires_in": issued.expires_in,
+        "scope": issued.scope,
+    }
+    if include_refresh_token:
+        body["refresh_token"] = issued.refresh_token
+    return body
+
+
+def _grant_usable(grant: Any, now: dt.datetime) -> bool:
+    if grant.status != GrantStatus.ACTIVE:
+        return False
+    return grant.absolute_expires_at is None or grant.absolute_expires_at > now
+
+
+def access_token_lookup(value: str) -> AccessToken | None:
+    """The access token with this value, with its grant, premise and client (one query)."""
+    return (
+        AccessToken.objects.select_related("grant", "grant__premise", "grant__client")
+        .filter(token_hash=tokens.secret_hash(value))
+        .first()
+    )
+
+
+def refresh_token_lookup(value: str) -> RefreshToken | None:
+    return (
+        RefreshToken.objects.select_related("grant", "grant__client", "grant__customer")
+        .filter(token_hash=tokens.secret_hash(value))
+        .first()
+    )
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE with S256 only (RFC 9700 §2.1.1), compared in constant time."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    CODE_CHALLENGE_METHODS = {
+        "S256": lambda verifier, challenge: hmac.compare_digest(
+            create_s256_code_challenge(verifier), challenge
+        )
+    }
+
+    def get_authorization_code_challenge_method(self, authorization_code: Any) -> str:
+        # Codes are only ever issued with S256 (see authorize.py); never fall back to plain.
+        return "S256"
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
+        found = (
+            AuthorizationCode.objects.select_for_update()
+            .select_related("grant", "grant__customer", "grant__client")
+            .filter(code_hash=tokens.secret_hash(code))
+            .first()
+        )
+        if found is None or found.grant.client_id != client.pk:
+            return None
+        if found.used_at is not None:
+            # RFC 6749 §4.1.2: a code used twice revokes what the first use produced.
+            grant_revoke(grant=found.grant, reason="authorization_code_reuse")
+            token_event_inc(event="reuse_detected")
+            return None
+        if found.is_expired() or found.grant.status == GrantStatus.REVOKED:
+            return None
+        return found
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        # Kept (marked used) rather than deleted so a second redemption is recognised as reuse;
+        # `cleartokens` removes it later.
+        authorization_code.used_at = timezone.now()
+        authorization_code.save(update_fields=["used_at"])
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
+        return authorization_code.grant.customer
+
+    def generate_token(self, user: Any = None, scope: Any = None, **kwargs: Any) -> dict[str, Any]:
+        grant = grant_activate(grant=self.request.authorization_code.grant)
+        issued = tokens_issue(grant=grant)
+        token_event_inc(event="issued")
+        audit_record(
+            event="oauth.code_redeemed",
+            customer=grant.customer,
+            detail={"grant_id": grant.pk, "client_id": grant.client.client_id},
+        )
+        return _token_response(
+            issued, include_refresh_token=kwargs.get("include_refresh_token", True)
+        )
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        raise NotImplementedError("Codes are issued by provider_auth.oauth.authorize.")
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        client = self.request.client
+        seen = refresh_token_lookup(refresh_token)
+        if seen is None or seen.grant.client_id != client.pk:
+            return None
+        now = timezone.now()
+        grace = dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
+        if seen.used_at is not None and not (grace and now - seen.used_at <= grace):
+            self._reuse_detected(seen)
+            return None
+        # Serialise refreshes of this token; the loser of a race sees used_at set.
+        locked = RefreshToken.objects.select_for_update().get(pk=seen.pk)
+        if locked.used_at is not None and seen.used_at is None:
+            return None  # lost a race against a concurrent refresh: no revocation
+        locked.grant = seen.grant
+        if locked.revoked_at is not None or locked.expires_at <= now:
+            return None
+        if not _grant_usable(locked.grant, now):
+            return None
+        return locked
+
+    def _reuse_detected(self, token: RefreshToken) -> None:
+        grant_revoke(grant=token.grant, reason="refresh_token_reuse")
+        token_event_inc(event="reuse_detected")
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> Any:
+        return refresh_token.grant.customer
+
+    def issue_token(self, user: Any, refresh_token: RefreshToken) -> dict[str, Any]:
+        grant = refresh_token.grant
+        issued = tokens_issue(grant=grant)
+        token_event_inc(event="refreshed")
+        return _token_response(issued)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        now = timezone.now()
+        if refresh_token.used_at is None:
+            refresh_token.used_at = now
+            refresh_token.save(update_fields=["used_at"])
+        # FlatPeak is evidently still using the grant: record it (the token path is not
+        # budgeted, unlike the tariff API).
+        type(refresh_token.grant).objects.filter(pk=refresh_token.grant_id).update(last_used_at=now)
+
+
+class _TokenQueryMixin:
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        # The hint only orders the lookups (RFC 7009 §2.1): an unhinted type is still tried.
+        lookups = [access_token_lookup, refresh_token_lookup]
+        if token_type_hint == "refresh_token":  # noqa: S105 (a hint name)
+            lookups.reverse()
+        for lookup in lookups:
+            found = lookup(token_string)
+            if found is not None:
+                return found
+        return None
+
+
+class RevocationEndpoint(_TokenQueryMixin, _RevocationEndpoint):
+    def revoke_token(self, token: AccessToken | RefreshToken, request: Any) -> None:
+        # Revoking either token ends the grant: FlatPeak gives up the customer's permission.
+        grant_revoke(grant=token.grant, reason="client_revoked")
+        token_event_inc(event="revoked")
+
+
+class IntrospectionEndpoint(_TokenQueryMixin, _IntrospectionEndpoint):
+    def check_permission(self, token: Any, client: OAuthClient, request: Any) -> bool:
+        return token.grant.client_id == client.pk  # own tokens only (RFC 7662 §4)
+
+    def introspect_token(self, token: AccessToken | RefreshToken) -> dict[str, Any]:
+        grant = token.grant
+        body: dict[str, Any] = {
+            "active": True,
+            "scope": token.scope,
+            "client_id": grant.client.client_id,
+            "exp": int(token.expires_at.timestamp()),
+            "iat": int(token.created_at.timestamp()),
+            "iss": settings.PUBLIC_BASE_URL,
+            "premise_reference": grant.premise.reference,
+            "directions": grant.directions,
+        }
+        if isinstance(token, AccessToken):
+            body["token_type"] = "Bearer"  # noqa: S105
+        return body
+
+
+class OAuthServer(AuthorizationServer):
+    def __init__(self) -> None:
+        super().__init__(OAuthClient, AccessToken)
+
+    def query_client(self, client_id: str) -> OAuthClient | None:
+        return OAuthClient.objects.filter(client_id=client_id, is_active=True).first()
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        """Nothing to do: `tokens_issue` stored the digests when the token was generated."""
+
+    def handle_response(self, status_code: int, payload: Any, headers: Any) -> HttpResponse:
+        response = super().handle_response(status_code, payload, headers)
+        # Every answer of the token, revocation and introspection endpoints carries or
+        # concerns credentials (RFC 6749 §5.1).
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response
+
+
+def server_build() -> OAuthServer:
+    server = OAuthServer()
+    server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+    server.register_grant(RefreshTokenGrant)
+    server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(IntrospectionEndpoint)
+    return server
+
+
+server = server_build()
+
+
+def token_response(request: HttpRequest) -> HttpResponse:
+    """POST /oauth/token in one transaction (the row locks live until it commits)."""
+    with transaction.atomic():
+        return server.create_token_response(request)
+
+
+class BearerTokenValidator(_BearerTokenValidator):
+    def __init__(self) -> None:
+        super().__init__(AccessToken, realm="tariff")
+
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        if not token_string.startswith(tokens.ACCESS_TOKEN_PREFIX):
+            return None  # not one of ours: no query
+        return access_token_lookup(token_string)
+
+
+require_oauth = ResourceProtector()
+require_oauth.register_token_validator(BearerTokenValidator())

@@ -1,0 +1,41 @@
+"""OAuth endpoints: token, revocation, introspection, server metadata. Thin: Authlib does the work.
+
+The POST endpoints are called server-to-server with client credentials, never with cookies, so
+CSRF protection does not apply (and would break every client).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from provider_auth.oauth.selectors import server_metadata
+from provider_auth.oauth.server import server, token_response
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest) -> HttpResponse:
+    return token_response(request)
+
+
+@csrf_exempt
+@require_POST
+def revoke(request: HttpRequest) -> HttpResponse:
+    return server.create_endpoint_response("revocation", request)
+
+
+@csrf_exempt
+@require_POST
+@never_cache
+def introspect(request: HttpRequest) -> HttpResponse:
+    return server.create_endpoint_response("introspection", request)
+
+
+@require_GET
+def metadata(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(server_metadata())
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,407 @@
+"""POST /oauth/token: the authorization_code and refresh_token grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from provider_auth.oauth import tokens
+from provider_auth.oauth.models import (
+    AccessToken,
+    AuthorizationCode,
+    Grant,
+    GrantStatus,
+    RefreshToken,
+)
+from provider_auth.oauth.services import grant_activate, grant_revoke
+
+from .conftest import REDIRECT_URI, pkce_pair
+
+pytestmark = pytest.mark.django_db
+
+
+def redeem(token_post: Any, partner: Any, code: str, verifier: str, **overrides: Any) -> Any:
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    }
+    data.update(overrides)
+    return token_post(
+        {k: v for k, v in data.items() if v is not None}, auth=(partner[0].client_id, partner[1])
+    )
+
+
+def refresh(token_post: Any, client: Any, refresh_token: str, **extra: Any) -> Any:
+    return token_post(
+        {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra},
+        auth=(client[0].client_id, client[1]),
+    )
+
+
+def assert_oauth_error(response: Any, status: HTTPStatus, error: str) -> None:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Cache-Control"] == "no-store"
+    assert response.json()["error"] == error
+
+
+# --- authorization_code ---------------------------------------------------------------------
+@pytest.mark.spec("RFC6749 4.1.3")
+@pytest.mark.spec("RFC6749 5.1")
+def test_a_code_is_exchanged_for_tokens_and_activates_its_grant(
+    token_post: Any, partner: Any, obtain_code: Any
+) -> None:
+    code, verifier = obtain_code()
+    response = redeem(token_post, partner, code, verifier)
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert response["Cache-Control"] == "no-store"
+    assert response["Pragma"] == "no-cache"
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    assert body["scope"] == "tariff:read"
+    assert body["access_token"].startswith(tokens.ACCESS_TOKEN_PREFIX)
+    assert body["refresh_token"].startswith(tokens.REFRESH_TOKEN_PREFIX)
+    grant = Grant.objects.get()
+    assert grant.status == GrantStatus.ACTIVE
+    assert AccessToken.objects.get().token_hash == tokens.secret_hash(body["access_token"])
+    assert RefreshToken.objects.get().token_hash == tokens.secret_hash(body["refresh_token"])
+
+
+def test_the_client_may_authenticate_with_client_secret_post(
+    token_post: Any, partner: Any, obtain_code: Any
+) -> None:
+    code, verifier = obtain_code()
+    response = token_post(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": partner[0].client_id,
+            "client_secret": partner[1],
+        }
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+
+
+@pytest.mark.spec("RFC7636 4.6")
+def test_a_wrong_code_verifier_is_invalid_grant(
+    token_post: Any, partner: Any, obtain_code: Any
+) -> None:
+    code, _verifier = obtain_code()
+    other_verifier, _ = pkce_pair()
+    assert_oauth_error(
+        redeem(token_post, partner, code, other_verifier), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+    assert not AccessToken.objects.exists()
+
+
+@pytest.mark.spec("RFC7636 4.4.1")
+def test_a_missing_code_verifier_is_refused(
+    token_post: Any, partner: Any, obtain_code: Any
+) -> None:
+    code, _verifier = obtain_code()
+    assert_oauth_error(
+        redeem(token_post, partner, code, None), HTTPStatus.BAD_REQUEST, "invalid_request"
+    )
+
+
+@pytest.mark.spec("RFC6749 4.1.3")
+@pytest.mark.parametrize("redirect_uri", ["https://partner.example/other", None])
+def test_a_redirect_uri_differing_from_the_authorization_request_is_invalid_grant(
+    token_post: Any, partner: Any, obtain_code: Any, redirect_uri: str | None
+) -> None:
+    code, verifier = obtain_code()
+    response = redeem(token_post, partner, code, verifier, redirect_uri=redirect_uri)
+    assert_oauth_error(response, HTTPStatus.BAD_REQUEST, "invalid_grant")
+
+
+@pytest.mark.spec("RFC6749 4.1.2")
+@pytest.mark.spec("RFC9700 4.5")
+def test_redeeming_a_code_twice_fails_and_revokes_the_tokens_of_the_first_redemption(
+    token_post: Any, partner: Any, obtain_code: Any
+) -> None:
+    code, verifier = obtain_code()
+    first = redeem(token_post, partner, code, verifier)
+    assert first.status_code == HTTPStatus.OK
+    second = redeem(token_post, partner, code, verifier)
+    assert_oauth_error(second, HTTPStatus.BAD_REQUEST, "invalid_grant")
+    grant = Grant.objects.get()
+    assert (grant.status, grant.revoked_reason) == (GrantStatus.REVOKED, "authorization_code_reuse")
+    assert not AccessToken.objects.filter(revoked_at__isnull=True).exists()
+    assert_oauth_error(
+        refresh(token_post, partner, first.json()["refresh_token"]),
+        HTTPStatus.BAD_REQUEST,
+        "invalid_grant",
+    )
+
+
+def test_an_expired_code_is_invalid_grant(token_post: Any, partner: Any, obtain_code: Any) -> None:
+    code, verifier = obtain_code()
+    AuthorizationCode.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert_oauth_error(
+        redeem(token_post, partner, code, verifier), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+
+
+def test_a_code_issued_to_another_client_is_invalid_grant(
+    token_post: Any, make_oauth_client: Any, obtain_code: Any, partner: Any
+) -> None:
+    code, verifier = obtain_code()
+    other = make_oauth_client(client_id="other", redirect_uris=[REDIRECT_URI])
+    assert_oauth_error(
+        redeem(token_post, other, code, verifier), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+    # and the code is still good for its own client
+    assert redeem(token_post, partner, code, verifier).status_code == HTTPStatus.OK
+
+
+@pytest.mark.spec("RFC6749 5.2")
+def test_a_wrong_client_secret_is_invalid_client(
+    token_post: Any, partner: Any, obtain_code: Any
+) -> None:
+    code, verifier = obtain_code()
+    response = redeem(token_post, (partner[0], "lcs_wrong"), code, verifier)
+    assert_oauth_error(response, HTTPStatus.UNAUTHORIZED, "invalid_client")
+    assert not AccessToken.objects.exists()
+
+
+def test_an_inactive_client_cannot_authenticate(
+    token_post: Any, partner: Any, obtain_code: Any
+) -> None:
+    code, verifier = obtain_code()
+    partner[0].is_active = False
+    partner[0].save()
+    assert_oauth_error(
+        redeem(token_post, partner, code, verifier), HTTPStatus.UNAUTHORIZED, "invalid_client"
+    )
+
+
+@pytest.mark.parametrize("header", ["Basic !!!notbase64", "Basic " + "Zm9v", "Bearer x"])
+def test_a_malformed_authorization_header_is_a_clean_client_error(
+    client: Any, partner: Any, header: str
+) -> None:
+    response = client.post(
+        "/oauth/token",
+        {"grant_type": "refresh_token", "refresh_token": "x"},
+        HTTP_AUTHORIZATION=header,
+        secure=True,
+    )
+    assert HTTPStatus.BAD_REQUEST <= response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+    assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.spec("RFC9700 2.4")
+@pytest.mark.spec("RFC6749 5.2")
+@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit", "", "urn:x"])
+def test_grant_types_other_than_code_and_refresh_are_unsupported(
+    token_post: Any, flatpeak: Any, grant_type: str
+) -> None:
+    response = token_post(
+        {"grant_type": grant_type, "username": "a", "password": "b"},
+        auth=(flatpeak[0].client_id, flatpeak[1]),
+    )
+    assert_oauth_error(response, HTTPStatus.BAD_REQUEST, "unsupported_grant_type")
+
+
+def test_get_is_not_allowed_on_the_token_endpoint(client: Any) -> None:
+    assert client.get("/oauth/token", secure=True).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+# --- refresh_token -------------------------------------------------------------------------
+@pytest.mark.spec("RFC6749 6")
+@pytest.mark.spec("RFC9700 4.14.2")
+def test_refreshing_rotates_the_refresh_token(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    response = refresh(token_post, flatpeak, issued.refresh_token)
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["refresh_token"] != issued.refresh_token
+    assert body["access_token"] != issued.access_token
+    old = RefreshToken.objects.get(token_hash=tokens.secret_hash(issued.refresh_token))
+    assert old.used_at is not None
+    # the new one works in turn
+    again = refresh(token_post, flatpeak, body["refresh_token"])
+    assert again.status_code == HTTPStatus.OK
+    grant.refresh_from_db()
+    assert grant.last_used_at is not None
+
+
+def test_refresh_with_client_secret_post(client: Any, flatpeak: Any, active_tokens: Any) -> None:
+    _grant, issued = active_tokens()
+    response = client.post(
+        "/oauth/token",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": issued.refresh_token,
+            "client_id": flatpeak[0].client_id,
+            "client_secret": flatpeak[1],
+        },
+        secure=True,
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+
+
+@pytest.mark.spec("RFC9700 4.14.2")
+def test_reusing_a_rotated_refresh_token_revokes_the_whole_grant(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    rotated = refresh(token_post, flatpeak, issued.refresh_token).json()
+    replay = refresh(token_post, flatpeak, issued.refresh_token)
+    assert_oauth_error(replay, HTTPStatus.BAD_REQUEST, "invalid_grant")
+    grant.refresh_from_db()
+    assert (grant.status, grant.revoked_reason) == (GrantStatus.REVOKED, "refresh_token_reuse")
+    assert not AccessToken.objects.filter(grant=grant, revoked_at__isnull=True).exists()
+    assert not RefreshToken.objects.filter(grant=grant, revoked_at__isnull=True).exists()
+    # the legitimate holder of the newest token is locked out too
+    assert_oauth_error(
+        refresh(token_post, flatpeak, rotated["refresh_token"]),
+        HTTPStatus.BAD_REQUEST,
+        "invalid_grant",
+    )
+
+
+@override_settings(OAUTH_REFRESH_GRACE_SECONDS=30)
+def test_within_the_grace_period_a_rotated_token_may_be_exchanged_again(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    assert refresh(token_post, flatpeak, issued.refresh_token).status_code == HTTPStatus.OK
+    assert refresh(token_post, flatpeak, issued.refresh_token).status_code == HTTPStatus.OK
+    RefreshToken.objects.filter(token_hash=tokens.secret_hash(issued.refresh_token)).update(
+        used_at=timezone.now() - dt.timedelta(seconds=31)
+    )
+    assert_oauth_error(
+        refresh(token_post, flatpeak, issued.refresh_token), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.REVOKED
+
+
+def test_a_refresh_token_of_another_client_is_invalid_grant_and_revokes_nothing(
+    token_post: Any, make_oauth_client: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    other = make_oauth_client(client_id="other")
+    assert_oauth_error(
+        refresh(token_post, other, issued.refresh_token), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.ACTIVE
+
+
+def test_an_unknown_refresh_token_is_invalid_grant(token_post: Any, flatpeak: Any) -> None:
+    assert_oauth_error(
+        refresh(token_post, flatpeak, "lrt_unknown"), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+
+
+def test_a_missing_refresh_token_is_invalid_request(token_post: Any, flatpeak: Any) -> None:
+    response = token_post(
+        {"grant_type": "refresh_token"}, auth=(flatpeak[0].client_id, flatpeak[1])
+    )
+    assert_oauth_error(response, HTTPStatus.BAD_REQUEST, "invalid_request")
+
+
+def test_tokens_of_a_pending_grant_do_not_refresh_until_it_is_activated(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens(pending=True)
+    assert_oauth_error(
+        refresh(token_post, flatpeak, issued.refresh_token), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+    grant_activate(grant=grant)
+    assert refresh(token_post, flatpeak, issued.refresh_token).status_code == HTTPStatus.OK
+
+
+def test_tokens_of_a_revoked_grant_do_not_refresh(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    grant_revoke(grant=grant, reason="customer_revoked")
+    assert_oauth_error(
+        refresh(token_post, flatpeak, issued.refresh_token), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+
+
+@pytest.mark.spec("RFC9700 4.14.2")
+def test_an_idle_refresh_token_expires(token_post: Any, flatpeak: Any, active_tokens: Any) -> None:
+    _grant, issued = active_tokens()
+    stored = RefreshToken.objects.get()
+    assert stored.expires_at - stored.created_at == dt.timedelta(days=90)
+    RefreshToken.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert_oauth_error(
+        refresh(token_post, flatpeak, issued.refresh_token), HTTPStatus.BAD_REQUEST, "invalid_grant"
+    )
+
+
+@pytest.mark.spec("RFC9700 4.14.2")
+def test_rotation_never_extends_past_the_absolute_expiry(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    assert grant.absolute_expires_at - grant.created_at == dt.timedelta(days=400)
+    soon = timezone.now() + dt.timedelta(days=2)
+    Grant.objects.filter(pk=grant.pk).update(absolute_expires_at=soon)
+    body = refresh(token_post, flatpeak, issued.refresh_token).json()
+    newest = RefreshToken.objects.get(token_hash=tokens.secret_hash(body["refresh_token"]))
+    assert newest.expires_at == soon
+    Grant.objects.filter(pk=grant.pk).update(absolute_expires_at=timezone.now())
+    assert_oauth_error(
+        refresh(token_post, flatpeak, body["refresh_token"]),
+        HTTPStatus.BAD_REQUEST,
+        "invalid_grant",
+    )
+
+
+def test_per_client_lifetimes_override_the_settings(
+    token_post: Any, make_oauth_client: Any, customer_premise: Any
+) -> None:
+    from provider_auth.oauth.services import grant_issue
+
+    client = make_oauth_client(access_token_seconds=600, refresh_idle_days=7)
+    customer, premise = customer_premise
+    _grant, issued = grant_issue(
+        customer=customer, premise=premise, client=client[0], directions=["IMPORT"]
+    )
+    body = refresh(token_post, client, issued.refresh_token).json()
+    assert body["expires_in"] == 600
+    newest = RefreshToken.objects.get(token_hash=tokens.secret_hash(body["refresh_token"]))
+    assert newest.expires_at - newest.created_at == dt.timedelta(days=7)
+
+
+def test_a_client_without_the_refresh_grant_type_cannot_refresh(
+    token_post: Any, make_oauth_client: Any, customer_premise: Any
+) -> None:
+    from provider_auth.oauth.services import grant_issue
+
+    client = make_oauth_client(grant_types=["authorization_code"])
+    customer, premise = customer_premise
+    _grant, issued = grant_issue(
+        customer=customer, premise=premise, client=client[0], directions=["IMPORT"]
+    )
+    assert_oauth_error(
+        refresh(token_post, client, issued.refresh_token),
+        HTTPStatus.BAD_REQUEST,
+        "unauthorized_client",
+    )
+
+
+def test_a_broader_scope_on_refresh_is_invalid_scope(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    _grant, issued = active_tokens()
+    response = refresh(token_post, flatpeak, issued.refresh_token, scope="tariff:read admin")
+    assert_oauth_error(response, HTTPStatus.BAD_REQUEST, "invalid_scope")
