@@ -6,6 +6,8 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from provider_auth.ops.logging import request_id_var
@@ -22,13 +24,18 @@ class RequestIdMiddleware:
         # Never trust an arbitrary header into our logs: only a plain token-like id is kept.
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        reset = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(reset)
+        # Not reset when the chain returns: Django logs 4xx/5xx responses ("django.request") after
+        # the middleware chain, and that line belongs to this request too. request_finished
+        # clears it once the response is closed.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+@receiver(request_finished, dispatch_uid="ops_request_id_clear")
+def _request_id_clear(**kwargs: object) -> None:
+    request_id_var.set("-")
 
 
 class ProbeMiddleware:

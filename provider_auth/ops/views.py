@@ -121,10 +121,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
                 extra={"ready": ready, "checks": checks},
             )
             _last_ready = ready
-    return JsonResponse(
+    response = JsonResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},
         status=200 if ready else 503,
     )
+    # Django would log every 503 probe as an error; the transition line above is enough.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _bearer_token_matches(request: HttpRequest) -> bool:

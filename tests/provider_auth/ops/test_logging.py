@@ -84,3 +84,26 @@ def test_a_reserved_field_name_does_not_crash_logging(
     structlog.get_logger("provider_auth.test").info("odd", name="x", message="y")
     line = next(line for line in read_log() if line["event"] == "odd")
     assert line["name_"] == "x" and line["message_"] == "y"
+
+
+def _failing_view(request: Any) -> Any:
+    from django.http import HttpResponseNotFound
+
+    return HttpResponseNotFound("no")
+
+
+urlpatterns.append(path("missing", _failing_view))
+
+
+@pytest.mark.urls(__name__)
+def test_djangos_own_response_log_line_carries_the_request_id(
+    read_log: Callable[[], list[dict[str, Any]]],
+) -> None:
+    Client().get("/missing", secure=True, HTTP_X_REQUEST_ID="lb-req-87654321")
+    line = next(line for line in read_log() if line.get("logger") == "django.request")
+    assert line["request_id"] == "lb-req-87654321"
+    assert line["status_code"] == HTTPStatus.NOT_FOUND
+    # After the response is closed, lines are no longer attributed to that request.
+    logging.getLogger("provider_auth.test").warning("between requests")
+    between = next(line for line in read_log() if line["event"] == "between requests")
+    assert between["request_id"] == "-"
