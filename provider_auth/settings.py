@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "provider_auth",
     "provider_auth.audit",
+    "provider_auth.security",
     "provider_auth.oauth",
     "provider_auth.connect",
     "provider_auth.sandbox",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle / absolute session timeouts and "log out everywhere" (needs request.user).
+    "provider_auth.security.session.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # axes last: it inspects the result of authentication.
@@ -155,6 +158,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_CALLABLE = "provider_auth.security.lockout.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# ipware is not installed: without this axes would count every client behind a proxy as one.
+AXES_CLIENT_IP_CALLABLE = "provider_auth.security.network.client_ip"
 AXES_VERBOSE = False
 # Our own extra ceilings, counted in the shared cache (see provider_auth/security/lockout.py).
 LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=50)  # per IP per hour

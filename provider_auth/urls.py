@@ -11,6 +11,8 @@ urlpatterns = [
     path("brand.css", views.brand_css, name="brand_css"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("account/security/", include("provider_auth.security.urls")),
+    path("account/connected-apps/", include("provider_auth.connected_apps.urls")),
     path("account/", include("accounts.urls")),
     path("", include("provider_auth.connect.urls")),
     path("", include("provider_auth.oauth.urls")),
