@@ -90,9 +90,7 @@ def colour_text_on(*, background: str) -> str:
     """White or ink, whichever reads better on `background` (a light brand gets dark text)."""
     if colour_contrast(first=WHITE, second=background) >= AA_TEXT_CONTRAST:
         return WHITE
-    return max(
-        (WHITE, INK), key=lambda text: colour_contrast(first=text, second=background)
-    )
+    return max((WHITE, INK), key=lambda text: colour_contrast(first=text, second=background))
 
 
 # --- Assets and links ----------------------------------------------------------------------

@@ -40,9 +40,7 @@ def test_a_light_brand_colour_gets_dark_button_text_and_a_darkened_link_colour(
 ) -> None:
     with override_settings(BRAND_PRIMARY_COLOUR=colour):
         brand = branding.brand_get()
-    on_button = branding.colour_contrast(
-        first=brand.on_primary_colour, second=brand.primary_colour
-    )
+    on_button = branding.colour_contrast(first=brand.on_primary_colour, second=brand.primary_colour)
     as_text = branding.colour_contrast(first=brand.primary_text_colour, second=PAGE_BACKGROUND)
     assert on_button >= 4.5
     assert as_text >= 4.5
