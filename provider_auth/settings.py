@@ -255,6 +255,13 @@ RATE_LIMIT_AUTH_URI_PER_MINUTE = env.int("RATE_LIMIT_AUTH_URI_PER_MINUTE", defau
 # --- Sandbox (a built-in FlatPeak for demos and onboarding checks) -------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 SANDBOX_ALLOW_IN_PRODUCTION = env.bool("SANDBOX_ALLOW_IN_PRODUCTION", default=False)
+# Where the sandbox's device-maker app sends the browser: our authentication URI, absolute, so
+# the sandbox and our endpoint can be served under different host names.
+SANDBOX_AUTH_URI = env.str("SANDBOX_AUTH_URI", default="") or f"{PUBLIC_BASE_URL}/flatpeak/auth"
+# The secret of the FlatPeak OAuth client (FLATPEAK_OAUTH_CLIENT_ID), which the sandbox uses when
+# it refreshes tokens as FlatPeak would; `manage.py sandbox_setup` creates the client with it.
+SANDBOX_OAUTH_CLIENT_SECRET = env.str("SANDBOX_OAUTH_CLIENT_SECRET", default="")
+SANDBOX_TOKEN_MINUTES = env.int("SANDBOX_TOKEN_MINUTES", default=30)  # connect token lifetime
 if SANDBOX_ENABLED and not DEBUG and not SANDBOX_ALLOW_IN_PRODUCTION and not TESTING:
     raise ImproperlyConfigured(
         "SANDBOX_ENABLED=true with DEBUG off: the sandbox plays FlatPeak and must not run in "

@@ -1,0 +1,252 @@
+"""The sandbox's pages and its FlatPeak API. Every view is a 404 unless SANDBOX_ENABLED.
+
+The API views are csrf-exempt: they are server-to-server, authenticated with HTTP Basic like
+FlatPeak's real API. The pages are the device maker's app and FlatPeak's connect-web page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from provider_auth.sandbox import selectors, services
+from provider_auth.sandbox.forms import SandboxConnectForm
+from provider_auth.sandbox.personas import PERSONAS
+from provider_auth.security.middleware import content_security_policy
+
+logger = logging.getLogger(__name__)
+
+
+def sandbox_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.SANDBOX_ENABLED:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200):
+    return render(request, template, {"show_sandbox_banner": True, **context}, status=status)
+
+
+def _connect_web_url(request: HttpRequest, token: str | None = None) -> str:
+    url = request.build_absolute_uri(reverse("sandbox:connect_web"))
+    return f"{url}?{urlencode({'fp_cot': token})}" if token else url
+
+
+def _redirect_303(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+# --- The device maker's app -----------------------------------------------------------------
+@sandbox_only
+@require_http_methods(["GET", "POST"])
+@csrf_protect
+@never_cache
+def index(request: HttpRequest) -> HttpResponse:
+    """Choose a persona, a direction and a fault; "Connect my tariff" starts a connect session."""
+    form = SandboxConnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        session = services.sandbox_session_create(
+            persona=form.cleaned_data["persona"],
+            direction=form.cleaned_data["direction"],
+            fault_context=form.cleaned_data["fault_context"],
+            fault_submission=form.cleaned_data["fault_submission"],
+            fault_repeats=form.cleaned_data["fault_repeats"],
+        )
+        # Exactly what FlatPeak does: send the browser to the provider's authentication URI.
+        return _redirect_303(
+            f"{settings.SANDBOX_AUTH_URI}?{urlencode({'connect_token': session.connect_token})}"
+        )
+    status = 400 if form.is_bound else 200
+    response = _page(
+        request,
+        "sandbox/index.html",
+        {"form": form, "personas": PERSONAS, "auth_uri": settings.SANDBOX_AUTH_URI},
+        status=status,
+    )
+    # Browsers apply form-action to the redirect after our POST: allow our auth URI's origin.
+    parts = urlsplit(settings.SANDBOX_AUTH_URI)
+    response["Content-Security-Policy"] = content_security_policy().replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}", 1
+    )
+    return response
+
+
+@sandbox_only
+@require_GET
+@never_cache
+def session_list(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "sandbox/sessions.html",
+        {"sessions": selectors.sandbox_session_list_recent(), "now": timezone.now()},
+    )
+
+
+def _session_or_404(token: str):
+    session = selectors.sandbox_session_get(connect_token=token)
+    if session is None:
+        raise Http404
+    return session
+
+
+@sandbox_only
+@require_GET
+@never_cache
+def connect_web(request: HttpRequest) -> HttpResponse:
+    """FlatPeak's connect-web page: the outcome, then the poller's proof that the tokens work."""
+    token = request.GET.get("fp_cot", "")
+    if not selectors.connect_token_is_valid(token):
+        return _page(request, "sandbox/connect_web_invalid.html", {}, status=400)
+    session = _session_or_404(token)
+    if session.status == "AUTHORISED" and session.poll_result is None and session.access_token:
+        session = services.sandbox_poll(session=session)
+    return _page(request, "sandbox/connect_web.html", _connect_web_context(session))
+
+
+def _connect_web_context(session) -> dict[str, Any]:
+    payload = session.payload or {}
+    poll = session.poll_result or {}
+    tariff = poll.get("tariff") if isinstance(poll.get("tariff"), dict) else {}
+    chart = selectors.rates_chart(
+        rates=poll.get("rates") or [], timezone_name=str(tariff.get("timezone") or "UTC")
+    )
+    return {
+        "session": session,
+        "persona": selectors.sandbox_persona_get(slug=session.persona),
+        "payload": payload,
+        "auth_data": selectors.payload_masked(payload.get("auth_data")),
+        "postal_address": payload.get("postal_address"),
+        "contract_term": payload.get("contract_term"),
+        "poll": poll,
+        "tariff": tariff,
+        "tariff_flatpeak_json": json.dumps(poll.get("tariff_flatpeak"), indent=2)
+        if poll.get("tariff_flatpeak")
+        else "",
+        "chart": chart,
+        "summary": selectors.sandbox_session_summary(session=session),
+    }
+
+
+@sandbox_only
+@require_POST
+@csrf_protect
+def poll(request: HttpRequest, token: str) -> HttpResponse:
+    session = _session_or_404(token)
+    if session.status == "AUTHORISED" and session.access_token:
+        services.sandbox_poll(session=session)
+    return _redirect_303(_connect_web_url(request, session.connect_token))
+
+
+@sandbox_only
+@require_POST
+@csrf_protect
+def token_checks(request: HttpRequest, token: str) -> HttpResponse:
+    session = _session_or_404(token)
+    if session.status == "AUTHORISED" and session.access_token:
+        services.sandbox_token_checks_run(session=session)
+    return _redirect_303(_connect_web_url(request, session.connect_token) + "#token-checks")
+
+
+@sandbox_only
+@require_GET
+@never_cache
+def session_json(request: HttpRequest, token: str) -> JsonResponse:
+    """Machine-readable outcome for `flatpeak_check`; tokens masked. Knowing the token is the key."""
+    session = _session_or_404(token)
+    return JsonResponse(selectors.sandbox_session_summary(session=session))
+
+
+# --- The FlatPeak API -----------------------------------------------------------------------
+def _basic_auth_ok(request: HttpRequest) -> bool:
+    expected_user, expected_key = settings.FLATPEAK_ACCOUNT_ID, settings.FLATPEAK_API_KEY
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not expected_user or not expected_key:
+        return False
+    try:
+        user, _, key = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    # Both comparisons always run: no early exit that times which half was wrong.
+    user_ok = hmac.compare_digest(user.encode(), expected_user.encode())
+    key_ok = hmac.compare_digest(key.encode(), expected_key.encode())
+    return user_ok and key_ok
+
+
+def _api_response(answer: services.ApiAnswer) -> JsonResponse:
+    if answer.sleep_seconds:
+        time.sleep(answer.sleep_seconds)  # injected fault: bounded in services._sleep_for
+    response = JsonResponse(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
+
+
+@csrf_exempt
+@sandbox_only
+@require_http_methods(["GET", "POST"])
+@never_cache
+def api_session(request: HttpRequest, token: str) -> JsonResponse:
+    """`GET` = session context (contract §2); `POST` = decision submission (contract §4)."""
+    if not _basic_auth_ok(request):
+        logger.warning("sandbox API: rejected credentials")
+        response = JsonResponse(
+            services.error_object(code="unauthorized", message="Invalid API credentials."),
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Basic realm="FlatPeak sandbox"'
+        return response
+    if request.method == "GET":
+        answer = services.sandbox_context_serve(
+            token=token,
+            account=_account_or_empty(request, token),
+            auth_uri=settings.SANDBOX_AUTH_URI,
+            connect_web_uri=_connect_web_url(request),
+        )
+        return _api_response(answer)
+    try:
+        payload: Any = json.loads(request.body)
+    except RequestDataTooBig:
+        return JsonResponse(
+            services.error_object(code="body_too_large", message="The body is too large."),
+            status=413,
+        )
+    except (ValueError, UnicodeDecodeError):
+        payload = None
+    answer = services.sandbox_submission_receive(
+        token=token,
+        payload=payload,
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        redirect_uri=_connect_web_url(request, token),
+    )
+    return _api_response(answer)
+
+
+def _account_or_empty(request: HttpRequest, token: str) -> dict[str, Any]:
+    session = selectors.sandbox_session_get(connect_token=token)
+    return selectors.sandbox_account_for(session=session, request=request) if session else {}
