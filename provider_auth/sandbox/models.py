@@ -26,6 +26,9 @@ class SandboxSession(models.Model):
     connect_token = models.CharField(max_length=28, unique=True)
     persona = models.CharField(max_length=40)
     direction = models.CharField(max_length=6, default="IMPORT")
+    # Scheme and host the device maker's app was opened on: FlatPeak's connect-web page lives
+    # there, so the browser comes back to the site it started from.
+    app_origin = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     # Fault injection: the next `fault_repeats` calls of each kind answer with the fault.

@@ -59,6 +59,7 @@ def sandbox_session_create(
     fault_context: str = "",
     fault_submission: str = "",
     fault_repeats: int = 1,
+    app_origin: str = "",
 ) -> SandboxSession:
     """A new connect token, as FlatPeak creates one when the device maker's app asks."""
     now = timezone.now()
@@ -67,6 +68,7 @@ def sandbox_session_create(
         connect_token=connect_token_generate(),
         persona=persona,
         direction=direction,
+        app_origin=app_origin[:200],
         created_at=now,
         expires_at=now + dt.timedelta(minutes=settings.SANDBOX_TOKEN_MINUTES),
         fault_context=fault_context,

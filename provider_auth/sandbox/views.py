@@ -50,9 +50,16 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     return render(request, template, {"show_sandbox_banner": True, **context}, status=status)
 
 
-def _connect_web_url(request: HttpRequest, token: str | None = None) -> str:
-    url = request.build_absolute_uri(reverse("sandbox:connect_web"))
+def _connect_web_url(request: HttpRequest, token: str | None = None, origin: str = "") -> str:
+    # On the origin the app was opened on when known, else on the host this request reached.
+    path = reverse("sandbox:connect_web")
+    url = f"{origin}{path}" if origin else request.build_absolute_uri(path)
     return f"{url}?{urlencode({'fp_cot': token})}" if token else url
+
+
+def _app_origin(token: str) -> str:
+    session = selectors.sandbox_session_get(connect_token=token)
+    return session.app_origin if session else ""
 
 
 def _redirect_303(url: str) -> HttpResponseRedirect:
@@ -76,6 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
             fault_context=form.cleaned_data["fault_context"],
             fault_submission=form.cleaned_data["fault_submission"],
             fault_repeats=form.cleaned_data["fault_repeats"],
+            app_origin=f"{request.scheme}://{request.get_host()}",
         )
         # Exactly what FlatPeak does: send the browser to the provider's authentication URI.
         return _redirect_303(
@@ -226,7 +234,7 @@ def api_session(request: HttpRequest, token: str) -> JsonResponse:
             token=token,
             account=_account_or_empty(request, token),
             auth_uri=settings.SANDBOX_AUTH_URI,
-            connect_web_uri=_connect_web_url(request),
+            connect_web_uri=_connect_web_url(request, origin=_app_origin(token)),
         )
         return _api_response(answer)
     try:
@@ -242,7 +250,7 @@ def api_session(request: HttpRequest, token: str) -> JsonResponse:
         token=token,
         payload=payload,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
-        redirect_uri=_connect_web_url(request, token),
+        redirect_uri=_connect_web_url(request, token, origin=_app_origin(token)),
     )
     return _api_response(answer)
 
