@@ -1,0 +1,94 @@
+"""FlatPeak-style error objects for the tariff API, with RFC 6750 headers on 401/403."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from django.http import JsonResponse
+
+REALM = "tariff"
+
+
+@dataclass
+class TariffApiError(Exception):
+    """An error answer: `{"object": "error", "type", "code", "message"}`.
+
+    `bearer_error` (RFC 6750 §3.1: invalid_request, invalid_token, insufficient_scope) adds a
+    WWW-Authenticate challenge; `bearer_challenge` alone adds one without an error code (a
+    request that carried no credentials at all, RFC 6750 §3.1 last paragraph).
+    """
+
+    status: HTTPStatus
+    code: str
+    message: str
+    type: str = "invalid_request"
+    bearer_error: str = ""
+    bearer_challenge: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> JsonResponse:
+        response = JsonResponse(
+            {"object": "error", "type": self.type, "code": self.code, "message": self.message},
+            status=self.status,
+        )
+        if self.bearer_error or self.bearer_challenge:
+            params = [f'realm="{REALM}"']
+            if self.bearer_error:
+                params.append(f'error="{self.bearer_error}"')
+                params.append(f'error_description="{self.message}"')
+            if self.bearer_error == "insufficient_scope":
+                params.append('scope="tariff:read"')
+            response["WWW-Authenticate"] = "Bearer " + ", ".join(params)
+        for name, value in self.headers.items():
+            response[name] = value
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def missing_token() -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.UNAUTHORIZED,
+        "missing_token",
+        "Send an access token: Authorization: Bearer <token>.",
+        bearer_challenge=True,
+    )
+
+
+def invalid_token() -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.UNAUTHORIZED,
+        "invalid_token",
+        "The access token is expired, revoked or unknown. Refresh it at the token endpoint.",
+        bearer_error="invalid_token",
+    )
+
+
+def insufficient_scope(
+    message: str = "The access token lacks the tariff:read scope.",
+) -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.FORBIDDEN, "insufficient_scope", message, bearer_error="insufficient_scope"
+    )
+
+
+def bad_request(code: str, message: str) -> TariffApiError:
+    return TariffApiError(HTTPStatus.BAD_REQUEST, code, message)
+
+
+def no_tariff() -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.NOT_FOUND,
+        "no_tariff",
+        "No contract is in force for this supply point and direction.",
+    )
+
+
+def rate_limited(retry_after: int) -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.TOO_MANY_REQUESTS,
+        "rate_limit",
+        "Too many requests for this grant; retry after the number of seconds in Retry-After.",
+        type="rate_limit",
+        headers={"Retry-After": str(retry_after)},
+    )

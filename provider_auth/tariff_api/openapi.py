@@ -1,0 +1,520 @@
+"""OpenAPI 3.1 description of the tariff API and the OAuth endpoints (served at /api/openapi.json).
+
+Hand-written: the API is small, and the document is checked against real responses in
+tests/provider_auth/tariff_api/test_openapi.py (jsonschema + a schemathesis run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_DATETIME = {"type": "string", "format": "date-time"}
+_DATETIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "description": "FlatPeak-style error object.",
+        "required": ["object", "type", "code", "message"],
+        "properties": {
+            "object": {"const": "error"},
+            "type": {"enum": ["invalid_request", "api_error", "rate_limit"]},
+            "code": {"type": "string", "pattern": "^[a-z_]+$"},
+            "message": {"type": "string"},
+        },
+    },
+    "OAuthError": {
+        "type": "object",
+        "description": "RFC 6749 §5.2 error response.",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string"},
+            "error_description": {"type": "string"},
+            "error_uri": {"type": "string"},
+        },
+    },
+    "PostalAddress": {
+        "type": "object",
+        "required": [
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "post_code",
+            "country_code",
+        ],
+        "properties": {
+            "address_line1": {"type": "string"},
+            "address_line2": {"type": "string"},
+            "city": {"type": "string"},
+            "state": {"type": "string"},
+            "post_code": {"type": "string"},
+            "country_code": {"type": "string", "pattern": "^[A-Z]{2}$"},
+        },
+    },
+    "ProviderTariff": {
+        "type": "object",
+        "description": "The current tariff in the provider's format (default).",
+        "required": [
+            "object",
+            "name",
+            "direction",
+            "currency",
+            "timezone",
+            "standing_charge",
+            "rules",
+            "contract_start_date",
+            "contract_end_date",
+            "premise",
+            "updated_at",
+        ],
+        "properties": {
+            "object": {"const": "tariff"},
+            "name": {"type": "string"},
+            "direction": {"enum": ["IMPORT", "EXPORT"]},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "timezone": {"type": "string", "description": "IANA tz database name"},
+            "standing_charge": {"type": "number", "description": "per day, major units"},
+            "rules": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [
+                        "months",
+                        "days",
+                        "valid_from",
+                        "valid_to",
+                        "unit_rate",
+                        "tier_to_kwh",
+                    ],
+                    "properties": {
+                        "months": {
+                            "type": "array",
+                            "items": {"type": "integer", "minimum": 1, "maximum": 12},
+                        },
+                        "days": {
+                            "type": "array",
+                            "items": {"enum": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]},
+                        },
+                        "valid_from": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
+                        "valid_to": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
+                        "unit_rate": {"type": "number", "description": "per kWh, major units"},
+                        "tier_to_kwh": _NUMBER_OR_NULL,
+                    },
+                },
+            },
+            "contract_start_date": _DATETIME,
+            "contract_end_date": _DATETIME_OR_NULL,
+            "premise": {
+                "type": "object",
+                "required": ["reference", "postal_address"],
+                "properties": {
+                    "reference": {"type": "string"},
+                    "postal_address": {"$ref": "#/components/schemas/PostalAddress"},
+                },
+            },
+            "updated_at": _DATETIME_OR_NULL,
+        },
+    },
+    "FlatPeakTariff": {
+        "type": "object",
+        "description": "FlatPeak's tariff element (format=flatpeak).",
+        "required": [
+            "object",
+            "direction",
+            "type",
+            "timezone",
+            "display_name",
+            "contract_start_date",
+            "contract_end_date",
+            "schedule",
+        ],
+        "properties": {
+            "object": {"const": "tariff"},
+            "direction": {"enum": ["IMPORT", "EXPORT"]},
+            "type": {"const": "COMMODITY"},
+            "timezone": {"type": "string"},
+            "display_name": {"type": "string"},
+            "currency": {"type": "string"},
+            "contract_start_date": _DATETIME,
+            "contract_end_date": _DATETIME_OR_NULL,
+            "schedule": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["months", "days_and_hours"],
+                    "properties": {
+                        "months": {"type": "array", "items": {"type": "string"}},
+                        "days_and_hours": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["days", "hours"],
+                                "properties": {
+                                    "days": {"type": "array", "items": {"type": "string"}},
+                                    "hours": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["valid_from", "valid_to", "rate"],
+                                            "properties": {
+                                                "valid_from": {"type": "string"},
+                                                "valid_to": {"type": "string"},
+                                                "rate": {
+                                                    "type": "array",
+                                                    "items": {
+                                                        "type": "object",
+                                                        "required": ["value", "to_kwh"],
+                                                        "properties": {
+                                                            "value": {"type": "number"},
+                                                            "to_kwh": _NUMBER_OR_NULL,
+                                                        },
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "Rates": {
+        "type": "object",
+        "required": [
+            "object",
+            "direction",
+            "currency",
+            "timezone",
+            "start_time",
+            "end_time",
+            "data",
+        ],
+        "properties": {
+            "object": {"const": "rates"},
+            "direction": {"enum": ["IMPORT", "EXPORT"]},
+            "currency": {"type": "string"},
+            "timezone": {"type": "string"},
+            "start_time": _DATETIME,
+            "end_time": _DATETIME,
+            "data": {
+                "type": "array",
+                "description": "Contiguous UTC intervals (end exclusive) in time order.",
+                "items": {
+                    "type": "object",
+                    "required": ["valid_from", "valid_to", "unit_rate"],
+                    "properties": {
+                        "valid_from": _DATETIME,
+                        "valid_to": _DATETIME,
+                        "unit_rate": {"type": "number"},
+                        "tiers": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["unit_rate", "to_kwh"],
+                                "properties": {
+                                    "unit_rate": {"type": "number"},
+                                    "to_kwh": _NUMBER_OR_NULL,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "TokenResponse": {
+        "type": "object",
+        "required": ["access_token", "token_type", "expires_in", "scope"],
+        "properties": {
+            "access_token": {"type": "string"},
+            "token_type": {"const": "Bearer"},
+            "expires_in": {"type": "integer"},
+            "refresh_token": {"type": "string"},
+            "scope": {"type": "string"},
+        },
+    },
+    "Introspection": {
+        "type": "object",
+        "required": ["active"],
+        "properties": {
+            "active": {"type": "boolean"},
+            "scope": {"type": "string"},
+            "client_id": {"type": "string"},
+            "token_type": {"type": "string"},
+            "exp": {"type": "integer"},
+            "iat": {"type": "integer"},
+            "iss": {"type": "string"},
+            "premise_reference": {"type": "string"},
+            "directions": {"type": "array", "items": {"enum": ["IMPORT", "EXPORT"]}},
+        },
+    },
+    "ServerMetadata": {
+        "type": "object",
+        "required": [
+            "issuer",
+            "token_endpoint",
+            "response_types_supported",
+            "grant_types_supported",
+            "code_challenge_methods_supported",
+        ],
+        "properties": {
+            "issuer": {"type": "string"},
+            "authorization_endpoint": {"type": "string"},
+            "token_endpoint": {"type": "string"},
+            "revocation_endpoint": {"type": "string"},
+            "introspection_endpoint": {"type": "string"},
+            "scopes_supported": {"type": "array", "items": {"type": "string"}},
+            "response_types_supported": {"type": "array", "items": {"type": "string"}},
+            "grant_types_supported": {"type": "array", "items": {"type": "string"}},
+            "code_challenge_methods_supported": {"type": "array", "items": {"type": "string"}},
+            "token_endpoint_auth_methods_supported": {
+                "type": "array",
+                "items": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+
+
+def _error(description: str, *, bearer: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description, "content": _json("Error")}
+    if bearer:
+        response["headers"] = {
+            "WWW-Authenticate": {
+                "description": "RFC 6750 §3 challenge",
+                "schema": {"type": "string"},
+                "required": True,
+            }
+        }
+    return response
+
+
+_ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "required": True}}
+_TARIFF_ERRORS = {
+    "304": {
+        "description": "Not modified (If-None-Match matched the ETag).",
+        "headers": _ETAG_HEADER,
+    },
+    "400": _error("Invalid parameter (invalid_direction, invalid_format, invalid_time, ...)."),
+    "401": _error(
+        "Missing, unknown, expired or revoked token (missing_token, invalid_token).", bearer=True
+    ),
+    "403": _error("insufficient_scope: scope or direction not granted.", bearer=True),
+    "404": _error("no_tariff: no contract in force."),
+    "405": {"description": "Only GET is allowed."},
+    "429": {
+        "description": "rate_limit: polling limit per grant reached.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
+        "content": _json("Error"),
+    },
+}
+_DIRECTION_PARAM = {
+    "name": "direction",
+    "in": "query",
+    "required": False,
+    "description": "IMPORT (default when granted) or EXPORT; must be covered by the grant.",
+    "schema": {"enum": ["IMPORT", "EXPORT"]},
+}
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+}
+_FORM_CLIENT = {
+    "client_id": {"type": "string"},
+    "client_secret": {"type": "string"},
+}
+_OAUTH_ERRORS = {
+    "400": {"description": "RFC 6749 §5.2 error.", "content": _json("OAuthError")},
+    "401": {"description": "invalid_client.", "content": _json("OAuthError")},
+    "405": {"description": "Only POST is allowed."},
+}
+
+
+def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {**properties, **_FORM_CLIENT},
+                    "required": required,
+                }
+            }
+        },
+    }
+
+
+def openapi_build(*, base_url: str) -> dict[str, Any]:
+    """The document, with `servers` pointing at this deployment."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Tariff API and OAuth endpoints",
+            "version": "1.0.0",
+            "description": (
+                "FlatPeak (or another registered client) reads a customer's tariff with the "
+                "access token obtained through the connect flow or the authorization code "
+                "grant, renews it at the token endpoint (refresh tokens rotate on every use; "
+                "reusing one revokes the grant) and may poll at most TARIFF_POLL_LIMIT_PER_HOUR "
+                "times per hour per grant. Send If-None-Match with the last ETag."
+            ),
+        },
+        "servers": [{"url": base_url}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "clientBasic": {"type": "http", "scheme": "basic"},
+            },
+        },
+        "paths": {
+            "/api/v1/tariff": {
+                "get": {
+                    "operationId": "tariffCurrent",
+                    "summary": "The tariff in force now for the grant's supply point.",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        _DIRECTION_PARAM,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": ["provider", "flatpeak"]},
+                        },
+                        _IF_NONE_MATCH,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The current tariff.",
+                            "headers": _ETAG_HEADER,
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/ProviderTariff"},
+                                            {"$ref": "#/components/schemas/FlatPeakTariff"},
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                        **_TARIFF_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/tariff/rates": {
+                "get": {
+                    "operationId": "tariffRates",
+                    "summary": "Concrete unit rates for every instant of a range (at most 7 days).",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        {
+                            "name": "start_time",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "format": "date-time"},
+                        },
+                        {
+                            "name": "end_time",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "format": "date-time"},
+                        },
+                        _DIRECTION_PARAM,
+                        _IF_NONE_MATCH,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Contiguous intervals in UTC.",
+                            "headers": _ETAG_HEADER,
+                            "content": _json("Rates"),
+                        },
+                        **_TARIFF_ERRORS,
+                    },
+                }
+            },
+            "/oauth/token": {
+                "post": {
+                    "operationId": "oauthToken",
+                    "summary": "RFC 6749 token endpoint: authorization_code (PKCE S256) and refresh_token.",
+                    "security": [{"clientBasic": []}, {}],
+                    "requestBody": _form(
+                        {
+                            "grant_type": {"enum": ["authorization_code", "refresh_token"]},
+                            "code": {"type": "string"},
+                            "redirect_uri": {"type": "string"},
+                            "code_verifier": {"type": "string"},
+                            "refresh_token": {"type": "string"},
+                            "scope": {"type": "string"},
+                        },
+                        ["grant_type"],
+                    ),
+                    "responses": {
+                        "200": {"description": "Tokens.", "content": _json("TokenResponse")},
+                        **_OAUTH_ERRORS,
+                    },
+                }
+            },
+            "/oauth/revoke": {
+                "post": {
+                    "operationId": "oauthRevoke",
+                    "summary": "RFC 7009: revoking either token revokes the whole grant.",
+                    "security": [{"clientBasic": []}, {}],
+                    "requestBody": _form(
+                        {
+                            "token": {"type": "string"},
+                            "token_type_hint": {"enum": ["access_token", "refresh_token"]},
+                        },
+                        ["token"],
+                    ),
+                    "responses": {
+                        "200": {
+                            "description": "Revoked (or unknown token).",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **_OAUTH_ERRORS,
+                    },
+                }
+            },
+            "/oauth/introspect": {
+                "post": {
+                    "operationId": "oauthIntrospect",
+                    "summary": "RFC 7662: the calling client's own tokens only.",
+                    "security": [{"clientBasic": []}, {}],
+                    "requestBody": _form(
+                        {
+                            "token": {"type": "string"},
+                            "token_type_hint": {"enum": ["access_token", "refresh_token"]},
+                        },
+                        ["token"],
+                    ),
+                    "responses": {
+                        "200": {"description": "Introspection.", "content": _json("Introspection")},
+                        **_OAUTH_ERRORS,
+                    },
+                }
+            },
+            "/.well-known/oauth-authorization-server": {
+                "get": {
+                    "operationId": "serverMetadata",
+                    "summary": "RFC 8414 authorization server metadata.",
+                    "responses": {
+                        "200": {"description": "Metadata.", "content": _json("ServerMetadata")},
+                        "405": {"description": "Only GET is allowed."},
+                    },
+                }
+            },
+        },
+    }

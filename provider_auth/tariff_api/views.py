@@ -1,0 +1,191 @@
+"""The tariff API that FlatPeak polls: the current tariff and concrete rates of a grant's premise.
+
+Budget: two database queries per request (token with grant + premise; rules with tariff and
+contract). Everything else — the polling limit, ETags — uses the cache or pure functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6750 import InsufficientScopeError
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.models import Direction
+from accounts.tariffs import (
+    rfc3339_utc,
+    tariff_rates_between,
+    tariff_to_flatpeak,
+    tariff_to_provider_json,
+)
+from provider_auth.oauth.models import AccessToken
+from provider_auth.oauth.server import require_oauth
+from provider_auth.ops.metrics import tariff_request_observe
+from provider_auth.tariff_api import errors
+from provider_auth.tariff_api.selectors import contract_get_current, contract_list_overlapping
+from provider_auth.tariff_api.services import grant_poll_count
+
+SCOPE = "tariff:read"
+MAX_RANGE = dt.timedelta(days=7)
+FORMATS = ("provider", "flatpeak")
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+
+View = Callable[..., HttpResponse]
+
+
+def tariff_endpoint(view: View) -> View:
+    """Authenticate the bearer token, apply the polling limit, map errors, record metrics."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        try:
+            token = _authenticate(request)
+            allowed, retry_after = grant_poll_count(grant_id=token.grant_id)
+            if not allowed:
+                raise errors.rate_limited(retry_after)
+            response = view(request, token)
+        except errors.TariffApiError as error:
+            response = error.response()
+        tariff_request_observe(status=response.status_code, seconds=time.perf_counter() - started)
+        return response
+
+    return require_GET(wrapped)
+
+
+def _authenticate(request: HttpRequest) -> AccessToken:
+    if not request.headers.get("Authorization"):
+        raise errors.missing_token()
+    try:
+        return require_oauth.acquire_token(request, scopes=[SCOPE])
+    except InsufficientScopeError as e:
+        raise errors.insufficient_scope() from e
+    except OAuth2Error as e:  # invalid, expired, revoked, pending grant, not a Bearer token
+        raise errors.invalid_token() from e
+
+
+def _direction(request: HttpRequest, token: AccessToken) -> str:
+    granted = token.grant.directions or [Direction.IMPORT]
+    requested = request.GET.get("direction", "").upper()
+    if not requested:
+        return Direction.IMPORT if Direction.IMPORT in granted else granted[0]
+    if requested not in Direction.values:
+        raise errors.bad_request("invalid_direction", "direction must be IMPORT or EXPORT.")
+    if requested not in granted:
+        raise errors.insufficient_scope(f"This grant does not cover the {requested} direction.")
+    return requested
+
+
+def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
+    payload = json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+    candidates = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+    # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+    if "*" in candidates or etag in (c.removeprefix("W/") for c in candidates):
+        response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
+    else:
+        response = HttpResponse(payload, content_type="application/json")
+    response["ETag"] = etag
+    # Personal data: caches may keep it only for this client and must revalidate each time.
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Authorization"
+    return response
+
+
+@tariff_endpoint
+def tariff_current(request: HttpRequest, token: AccessToken) -> HttpResponse:
+    """GET /api/v1/tariff[?direction=IMPORT|EXPORT][&format=provider|flatpeak]"""
+    direction = _direction(request, token)
+    output = request.GET.get("format", "provider")
+    if output not in FORMATS:
+        raise errors.bad_request("invalid_format", "format must be provider or flatpeak.")
+    contract = contract_get_current(
+        premise=token.grant.premise, direction=direction, at=timezone.now()
+    )
+    if contract is None:
+        raise errors.no_tariff()
+    if output == "flatpeak":
+        body = {"object": "tariff", **tariff_to_flatpeak(contract=contract)}
+    else:
+        body = {"object": "tariff", **tariff_to_provider_json(contract=contract)}
+    return _etag_response(request, body)
+
+
+def _instant(request: HttpRequest, name: str) -> dt.datetime:
+    value = request.GET.get(name, "")
+    if not _RFC3339.match(value):
+        raise errors.bad_request(
+            "invalid_time", f"{name} must be an RFC 3339 date-time, e.g. 2026-03-29T00:00:00Z."
+        )
+    try:
+        return dt.datetime.fromisoformat(value.upper()).astimezone(dt.UTC)
+    except (ValueError, OverflowError) as e:
+        raise errors.bad_request("invalid_time", f"{name} is not a valid date-time.") from e
+
+
+@tariff_endpoint
+def tariff_rates(request: HttpRequest, token: AccessToken) -> HttpResponse:
+    """GET /api/v1/tariff/rates?start_time=…&end_time=…[&direction=…]"""
+    direction = _direction(request, token)
+    start, end = _instant(request, "start_time"), _instant(request, "end_time")
+    if end <= start:
+        raise errors.bad_request("invalid_time_range", "end_time must be after start_time.")
+    if end - start > MAX_RANGE:
+        raise errors.bad_request("invalid_time_range", "The range may span at most 7 days.")
+    contracts = contract_list_overlapping(
+        premise=token.grant.premise, direction=direction, start=start, end=end
+    )
+    if not contracts:
+        raise errors.no_tariff()
+    data: list[dict[str, Any]] = []
+    for contract in contracts:
+        # Each contract prices only its own period; a renewal inside the range switches tariff.
+        seg_start = max(start, contract.start_at)
+        seg_end = min(end, contract.end_at) if contract.end_at else end
+        for interval in tariff_rates_between(tariff=contract.tariff, start=seg_start, end=seg_end):
+            item: dict[str, Any] = {
+                "valid_from": rfc3339_utc(interval.start),
+                "valid_to": rfc3339_utc(interval.end),
+                "unit_rate": float(interval.unit_rate),
+            }
+            if len(interval.tiers) > 1:
+                item["tiers"] = [
+                    {
+                        "unit_rate": float(t.unit_rate),
+                        "to_kwh": None if t.to_kwh is None else float(t.to_kwh),
+                    }
+                    for t in interval.tiers
+                ]
+            data.append(item)
+    current = contracts[-1].tariff
+    body = {
+        "object": "rates",
+        "direction": direction,
+        "currency": current.currency,
+        "timezone": current.timezone,
+        "start_time": rfc3339_utc(start),
+        "end_time": rfc3339_utc(end),
+        "data": data,
+    }
+    return _etag_response(request, body)
+
+
+def openapi_document(request: HttpRequest) -> JsonResponse:
+    from provider_auth.tariff_api.openapi import openapi_build
+
+    response = JsonResponse(openapi_build(base_url=settings.PUBLIC_BASE_URL))
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,60 @@
+"""Fixtures for the tariff API: a premise with a contract and FlatPeak holding a live grant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import Contract
+from provider_auth.oauth.services import IssuedTokens, grant_issue
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    # Poll counters live in the cache; database ids are reused between tests.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def contract(make_contract: Callable[..., Contract]) -> Contract:
+    return make_contract()
+
+
+@pytest.fixture
+def flatpeak_client(make_oauth_client: Callable[..., Any]) -> Any:
+    return make_oauth_client(client_id="flatpeak", name="FlatPeak")
+
+
+@pytest.fixture
+def issue(contract: Contract, flatpeak_client: Any) -> Callable[..., tuple[Any, IssuedTokens]]:
+    def make(**kwargs: Any) -> tuple[Any, IssuedTokens]:
+        premise = kwargs.pop("premise", contract.premise)
+        return grant_issue(
+            customer=premise.customer,
+            premise=premise,
+            client=flatpeak_client[0],
+            directions=kwargs.pop("directions", ["IMPORT"]),
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def access_token(issue: Callable[..., Any]) -> str:
+    return issue()[1].access_token
+
+
+@pytest.fixture
+def api_get(client: Client) -> Callable[..., Any]:
+    def get(path: str, token: str | None = None, **extra: Any) -> Any:
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        return client.get(path, secure=True, **headers, **extra)
+
+    return get
