@@ -66,6 +66,9 @@ SERVER_SETTINGS: dict[str, Any] = {
     "FLATPEAK_API_KEY": SANDBOX_API_KEY,
     # Every test starts from a fresh database but the cache lives on: keep counters apart.
     "RATE_LIMIT_ENABLED": False,
+    # One attempt per FlatPeak call (the first backoff already passes the deadline), so a fault
+    # injected for one call is seen by the customer and the next "Try again" succeeds.
+    "FLATPEAK_RETRY_DEADLINE": 0.1,
 }
 
 
