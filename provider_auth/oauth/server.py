@@ -27,7 +27,8 @@ from typing import Any
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.django_oauth2 import BearerTokenValidator as _BearerTokenValidator
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
@@ -198,8 +199,22 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         type(refresh_token.grant).objects.filter(pk=refresh_token.grant_id).update(last_used_at=now)
 
 
+class UnsupportedTokenTypeError(OAuth2Error):
+    # RFC 7009 §2.2.1 uses the RFC 6749 §5.2 format, i.e. 400 (Authlib's class answers 401).
+    error = "unsupported_token_type"
+    status_code = 400
+
+
 class _TokenQueryMixin:
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES = ("access_token", "refresh_token")
+
+    def check_params(self, request: Any, client: OAuthClient) -> None:
+        if "token" not in request.form:
+            raise InvalidRequestError("Missing 'token' parameter.")
+        hint = request.form.get("token_type_hint")
+        if hint and hint not in self.SUPPORTED_TOKEN_TYPES:
+            raise UnsupportedTokenTypeError()
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         # The hint only orders the lookups (RFC 7009 §2.1): an unhinted type is still tried.

@@ -7,7 +7,6 @@ CSRF protection does not apply (and would break every client).
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +28,6 @@ def revoke(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
-@never_cache
 def introspect(request: HttpRequest) -> HttpResponse:
     return server.create_endpoint_response("introspection", request)
 

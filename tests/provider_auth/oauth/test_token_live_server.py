@@ -1,0 +1,65 @@
+"""The token endpoint driven over real HTTP by a client library we did not write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth2Session
+
+from provider_auth.oauth.models import GrantStatus
+
+# The live server speaks http on loopback. Production runs behind a TLS proxy that sets
+# X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER); we send that header as the proxy would.
+PROXY = {"X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture
+def plain_http_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the client library's own check
+
+
+@pytest.mark.spec("RFC6749 6")
+@pytest.mark.django_db(transaction=True)
+def test_requests_oauthlib_refreshes_reads_the_tariff_and_is_locked_out_after_reuse(
+    live_server: Any, plain_http_allowed: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    client, secret = flatpeak
+    session = OAuth2Session(
+        client_id=client.client_id,
+        token={
+            "access_token": issued.access_token,
+            "refresh_token": issued.refresh_token,
+            "token_type": "Bearer",
+        },
+    )
+    session.headers.update(PROXY)
+    token_url = live_server.url + "/oauth/token"
+    auth = HTTPBasicAuth(client.client_id, secret)
+
+    first = session.refresh_token(token_url, auth=auth, headers=PROXY)
+    assert first["refresh_token"] != issued.refresh_token
+    second = session.refresh_token(token_url, auth=auth, headers=PROXY)
+    assert second["refresh_token"] != first["refresh_token"]
+
+    tariff = session.get(live_server.url + "/api/v1/tariff", timeout=10)
+    assert tariff.status_code == 200
+    assert tariff.json()["object"] == "tariff"
+
+    # replaying the first rotated token revokes the grant for everyone
+    replay = requests.post(
+        token_url,
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        auth=auth,
+        headers=PROXY,
+        timeout=10,
+    )
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
+    assert replay.headers["Cache-Control"] == "no-store"
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.REVOKED
+    assert session.get(live_server.url + "/api/v1/tariff", timeout=10).status_code == 401
