@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.charts import TariffChart, tariff_chart_build
 from accounts.models import Contract, Premise, User
 
 
@@ -47,3 +49,51 @@ def premise_list_with_active_contract(
         .distinct()
         .order_by("reference")
     )
+
+
+@dataclass(frozen=True)
+class ContractOverview:
+    contract: Contract
+    chart: TariffChart
+
+
+@dataclass(frozen=True)
+class PremiseOverview:
+    premise: Premise
+    contracts: tuple[ContractOverview, ...]  # in force at the instant asked, IMPORT first
+
+
+def premise_overview_list(
+    *, customer: User, at: dt.datetime | None = None
+) -> list[PremiseOverview]:
+    """The customer's premises, each with its contracts in force and a price chart per tariff.
+
+    Three queries whatever the number of premises: premises, contracts with tariffs, rules.
+    """
+    at = at or timezone.now()
+    in_force = (
+        Contract.objects.filter(_active_at(at))
+        .select_related("tariff")
+        .prefetch_related("tariff__rules")
+        .order_by("direction", "start_at")
+    )
+    premises = premise_list_for_customer(customer=customer).prefetch_related(
+        Prefetch("contracts", queryset=in_force, to_attr="contracts_in_force")
+    )
+    return [
+        PremiseOverview(
+            premise=premise,
+            contracts=tuple(
+                ContractOverview(
+                    contract=contract,
+                    chart=tariff_chart_build(
+                        tariff=contract.tariff,
+                        on=at.date(),
+                        id_prefix=f"chart-{premise.reference}-{contract.direction}",
+                    ),
+                )
+                for contract in premise.contracts_in_force  # type: ignore[attr-defined]
+            ),
+        )
+        for premise in premises
+    ]
