@@ -44,7 +44,7 @@ CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 # Geometry of the SVG viewBox (scaled to the container width by CSS).
 WIDTH, HEIGHT = 320, 180
-LEFT, RIGHT, TOP, BOTTOM = 46, 8, 16, 26
+LEFT, RIGHT, TOP, BOTTOM = 46, 14, 16, 26
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
 
@@ -181,10 +181,10 @@ def _svg(day: DayProfile, *, label: str, y_max: float, step: float, currency: st
     for hour in (0, 6, 12, 18, 24):
         parts.append(
             format_html(
-                '<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="currentColor">{}'
-                "</text>",
+                '<text x="{}" y="{}" text-anchor="{}" font-size="10" fill="currentColor">{}</text>',
                 f"{_x(hour * 60):.1f}",
                 HEIGHT - 8,
+                "end" if hour == 24 else "middle",
                 f"{hour:02d}:00",
             )
         )

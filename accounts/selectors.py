@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.charts import TariffChart, tariff_chart_build
-from accounts.models import Contract, Premise, User
+from accounts.models import Contract, Direction, Premise, User
 
 
 def premise_list_for_customer(*, customer: User) -> QuerySet[Premise]:
@@ -75,7 +75,6 @@ def premise_overview_list(
         Contract.objects.filter(_active_at(at))
         .select_related("tariff")
         .prefetch_related("tariff__rules")
-        .order_by("direction", "start_at")
     )
     premises = premise_list_for_customer(customer=customer).prefetch_related(
         Prefetch("contracts", queryset=in_force, to_attr="contracts_in_force")
@@ -92,7 +91,10 @@ def premise_overview_list(
                         id_prefix=f"chart-{premise.reference}-{contract.direction}",
                     ),
                 )
-                for contract in premise.contracts_in_force  # type: ignore[attr-defined]
+                for contract in sorted(
+                    premise.contracts_in_force,  # type: ignore[attr-defined]
+                    key=lambda c: (c.direction != Direction.IMPORT, c.start_at),
+                )
             ),
         )
         for premise in premises

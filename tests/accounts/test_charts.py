@@ -77,12 +77,12 @@ def test_ev_flex_has_separate_weekday_and_weekend_panels(make_tariff):
 
 
 @pytest.mark.django_db
-def test_the_include_renders_figure_caption_chart_and_table(make_tariff):
+def test_the_include_renders_a_captioned_group_chart_and_table(make_tariff):
     chart = tariff_chart_build(
         tariff=make_tariff(name="EV Flex", rules=EV_FLEX), on=JULY, id_prefix="premise-PRM-1"
     )
     html = render_to_string("includes/tariff_chart.html", {"chart": chart})
-    assert html.count("<figure") == 2
+    assert html.count('role="group"') == 2
     assert html.count("<svg") == 2
     assert 'id="premise-prm-1"' in html
     assert "<caption>Prices of EV Flex, Monday to Friday</caption>" in html
