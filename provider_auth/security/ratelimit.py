@@ -65,6 +65,14 @@ def rate_limit_hit(
     )
 
 
+def rate_limit_peek(*, scope: str, key: str, window: int, now: float | None = None) -> int:
+    """How many requests (scope, key) has made in the current window, without counting one."""
+    now = time.time() if now is None else now
+    window_start = int(now // window) * window
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return int(cache.get(f"rl:{scope}:{window}:{window_start}:{digest}") or 0)
+
+
 def rate_limited_json(*, retry_after: int) -> JsonResponse:
     response = JsonResponse(
         {
