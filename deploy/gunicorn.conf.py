@@ -50,6 +50,8 @@ proc_name = "provider-auth"
 # Logs: stdout/stderr for the container / journald. The logger class writes JSON lines with the
 # request id and without query strings; the format below is what it uses with LOG_FORMAT=console.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+if accesslog.lower() in {"", "off", "none"}:
+    accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logger_class = "provider_auth.ops.gunicorn_logging.Logger"

@@ -290,6 +290,8 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+# benchmarks/ only: serves the /bench/* ceiling views (404 otherwise). Never in production.
+BENCHMARK_VIEWS = env.bool("BENCHMARK_VIEWS", default=False)
 
 LOGGING = {
     "version": 1,

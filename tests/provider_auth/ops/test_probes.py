@@ -115,3 +115,18 @@ def test_probe_views_are_marked_exempt_from_rate_limits() -> None:
 
 def test_probes_refuse_post(client: Client) -> None:
     assert client.post("/healthz").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+def test_benchmark_views_do_not_exist_unless_switched_on(client: Client, db: Any) -> None:
+    assert client.get("/bench/constant", secure=True).status_code == HTTPStatus.NOT_FOUND
+    assert client.get("/bench/single-row", secure=True).status_code == HTTPStatus.NOT_FOUND
+
+
+@override_settings(BENCHMARK_VIEWS=True)
+def test_benchmark_single_row_view_looks_the_bearer_token_up(
+    client: Client, db: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        response = client.get("/bench/single-row", secure=True, HTTP_AUTHORIZATION="Bearer x")
+    assert response.json() == {"object": "single_row", "found": False}
+    assert client.get("/bench/constant", secure=True).json()["ok"] is True
