@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Premise, User
@@ -14,6 +17,7 @@ from provider_auth.audit.services import audit_record
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (
     AccessToken,
+    AuthorizationCode,
     Grant,
     GrantStatus,
     OAuthClient,
@@ -158,3 +162,116 @@ def grant_revoke(*, grant: Grant, reason: str, actor: User | None = None) -> Gra
     AccessToken.objects.filter(grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     RefreshToken.objects.filter(grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     return grant
+
+
+# --- Clients and housekeeping ----------------------------------------------------------------
+SUPPORTED_GRANT_TYPES = (OAuthClient.GRANT_AUTHORIZATION_CODE, OAuthClient.GRANT_REFRESH_TOKEN)
+SUPPORTED_SCOPES = ("tariff:read",)
+MIN_CLIENT_SECRET_LENGTH = 32
+# Rotated refresh tokens are kept this long after use so that a replay is still recognised
+# (and revokes the grant); revoked credentials this long for investigation.
+ROTATED_REFRESH_RETENTION = dt.timedelta(days=14)
+REVOKED_RETENTION = dt.timedelta(days=14)
+EXPIRED_CODE_RETENTION = dt.timedelta(days=1)
+
+
+def redirect_uri_problem(uri: str) -> str | None:
+    """Why `uri` cannot be registered, or None (absolute, no fragment, https except loopback)."""
+    parts = urlsplit(uri)
+    if not parts.scheme or not (parts.netloc or parts.path):
+        return "must be an absolute URI"
+    if parts.fragment:
+        return "must not contain a fragment (RFC 6749 §3.1.2)"
+    if parts.scheme == "http" and parts.hostname not in {"localhost", "127.0.0.1", "::1"}:
+        return "must use https (http only for loopback)"
+    if parts.scheme in {"javascript", "data", "file"}:
+        return f"scheme {parts.scheme!r} is not allowed"
+    return None
+
+
+@transaction.atomic
+def client_create(
+    *,
+    name: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    redirect_uris: list[str] | None = None,
+    grant_types: list[str] | None = None,
+    scopes: list[str] | None = None,
+) -> tuple[OAuthClient, str]:
+    """Register a confidential client; returns it and its plaintext secret (shown once).
+
+    Raises ValueError with a readable message on invalid input.
+    """
+    client_id = client_id or f"client_{secrets.token_hex(8)}"
+    if OAuthClient.objects.filter(client_id=client_id).exists():
+        raise ValueError(f"A client with client_id {client_id!r} already exists.")
+    if client_secret is not None and len(client_secret) < MIN_CLIENT_SECRET_LENGTH:
+        raise ValueError(
+            f"A client secret needs at least {MIN_CLIENT_SECRET_LENGTH} characters "
+            "(better: let us generate one)."
+        )
+    grant_types = list(dict.fromkeys(grant_types or SUPPORTED_GRANT_TYPES))
+    unknown = [g for g in grant_types if g not in SUPPORTED_GRANT_TYPES]
+    if unknown:
+        raise ValueError(f"Unsupported grant type(s): {', '.join(unknown)}.")
+    scopes = list(dict.fromkeys(scopes or SUPPORTED_SCOPES))
+    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
+    if unknown:
+        raise ValueError(f"Unsupported scope(s): {', '.join(unknown)}.")
+    redirect_uris = list(dict.fromkeys(redirect_uris or []))
+    for uri in redirect_uris:
+        problem = redirect_uri_problem(uri)
+        if problem:
+            raise ValueError(f"Redirect URI {uri!r} {problem}.")
+    if OAuthClient.GRANT_AUTHORIZATION_CODE in grant_types and not redirect_uris:
+        raise ValueError("The authorization_code grant needs at least one redirect URI.")
+    secret = client_secret or tokens.secret_generate(tokens.CLIENT_SECRET_PREFIX)
+    client = OAuthClient.objects.create(
+        client_id=client_id,
+        client_secret_hash=tokens.secret_hash(secret),
+        name=name,
+        redirect_uris=redirect_uris,
+        grant_types=grant_types,
+        scopes=scopes,
+    )
+    audit_record(event="oauth.client_created", detail={"client_id": client_id})
+    return client, secret
+
+
+@transaction.atomic
+def client_secret_rotate(*, client: OAuthClient, actor: User | None = None) -> str:
+    """A new secret for `client` (the old one stops working at once); plaintext returned once."""
+    secret = tokens.secret_generate(tokens.CLIENT_SECRET_PREFIX)
+    client.client_secret_hash = tokens.secret_hash(secret)
+    client.save(update_fields=["client_secret_hash"])
+    audit_record(
+        event="oauth.client_secret_rotated", actor=actor, detail={"client_id": client.client_id}
+    )
+    return secret
+
+
+@transaction.atomic
+def tokens_clear(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete credentials that can no longer work and are past their retention; counts by kind.
+
+    Access tokens go once expired; refresh tokens once expired, or rotated/revoked longer ago
+    than the retention; authorization codes a day after expiry. Grants are kept (history).
+    """
+    now = now or timezone.now()
+    refresh_deleted, _ = RefreshToken.objects.filter(
+        Q(expires_at__lt=now)
+        | Q(used_at__lt=now - ROTATED_REFRESH_RETENTION)
+        | Q(revoked_at__lt=now - REVOKED_RETENTION)
+    ).delete()
+    access_deleted, _ = AccessToken.objects.filter(
+        Q(expires_at__lt=now) | Q(revoked_at__lt=now - REVOKED_RETENTION)
+    ).delete()
+    codes_deleted, _ = AuthorizationCode.objects.filter(
+        expires_at__lt=now - EXPIRED_CODE_RETENTION
+    ).delete()
+    return {
+        "access_tokens": access_deleted,
+        "refresh_tokens": refresh_deleted,
+        "authorization_codes": codes_deleted,
+    }
