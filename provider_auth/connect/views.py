@@ -8,7 +8,9 @@ cancel; no page shows upstream text or a stack trace.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -37,9 +39,11 @@ from provider_auth.oauth.authorize import (
     authorization_request_validate,
 )
 from provider_auth.security.login import customer_authenticate
+from provider_auth.security.middleware import content_security_policy
 
 logger = logging.getLogger(__name__)
 
+_CSP_SOURCE = re.compile(r"[A-Za-z][A-Za-z0-9.+-]*:(//[A-Za-z0-9.\-]+(:[0-9]{1,5})?)?")
 PENDING_LOGIN_KEY = "connect:pending-login:{public_id}"
 
 
@@ -84,7 +88,26 @@ def _page(
         context["flow"] = session
         if cancellable and not session.is_finished:
             context["cancel_url"] = reverse("connect:cancel", args=[session.public_id])
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    if session is not None and session.kind == FlowKind.OAUTH:
+        # Chromium applies form-action to the 303 after our POSTs: allow the client's origin.
+        response["Content-Security-Policy"] = _csp_with_form_target(
+            session.context.get("redirect_uri", "")
+        )
+    return response
+
+
+def _csp_with_form_target(redirect_uri: str) -> str:
+    parts = urlsplit(redirect_uri)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        source = f"{parts.scheme}://{parts.netloc}"
+    elif parts.scheme:
+        source = f"{parts.scheme}:"
+    else:
+        return content_security_policy()
+    if not _CSP_SOURCE.fullmatch(source):  # registered by an operator, but never trust syntax
+        return content_security_policy()
+    return content_security_policy().replace("form-action 'self'", f"form-action 'self' {source}")
 
 
 def _message(
