@@ -154,8 +154,20 @@ class TariffRuleInline(admin.StackedInline):
     min_num = 1
 
 
+class TariffForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The inline formset validates the submitted rules; the saved ones may be what is fixed.
+        self.instance.rules_checked_elsewhere = True
+
+    class Meta:
+        model = Tariff
+        fields = ("name", "currency", "timezone", "standing_charge")
+
+
 @admin.register(Tariff)
 class TariffAdmin(admin.ModelAdmin):
+    form = TariffForm
     list_display = ("name", "currency", "timezone", "standing_charge", "rule_count", "updated_at")
     search_fields = ("name",)
     list_filter = ("currency",)

@@ -142,6 +142,7 @@ def _plan_tariff(
     tariff.timezone = _str(record, "timezone", place, errors)
     standing = _decimal(record.get("standing_charge"), f"{place}.standing_charge", errors)
     tariff.standing_charge = standing if standing is not None else Decimal(0)
+    tariff.rules_checked_elsewhere = True  # the file's rules replace the saved ones
     try:
         tariff.full_clean()
     except ValidationError as e:

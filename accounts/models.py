@@ -7,7 +7,7 @@ This app never imports `provider_auth`; the FlatPeak side reads it through
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import validators
+from accounts.tariffs import tariff_rules_validate
 
 
 class Direction(models.TextChoices):
@@ -60,7 +61,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("customer")
@@ -153,6 +154,10 @@ class Tariff(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Set by the admin formset, the importer and tariff_save_with_rules, which validate the new
+    # rule set themselves: the saved rules are about to be replaced.
+    rules_checked_elsewhere = False
+
     class Meta:
         verbose_name = _("tariff")
         verbose_name_plural = _("tariffs")
@@ -160,6 +165,11 @@ class Tariff(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is not None and not self.rules_checked_elsewhere:
+            tariff_rules_validate(rules=self.rules.all())
 
 
 class TariffRule(models.Model):

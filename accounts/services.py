@@ -28,6 +28,7 @@ def tariff_rules_build(*, tariff: Tariff, rules: Sequence[RuleSpec]) -> list[Tar
     """Unsaved, field-validated TariffRule objects for `tariff` (ValidationError otherwise)."""
     built = []
     for spec in rules:
+        tier = spec.get("tier_to_kwh")
         rule = TariffRule(
             tariff=tariff,
             months=list(spec.get("months") or range(1, 13)),
@@ -35,7 +36,7 @@ def tariff_rules_build(*, tariff: Tariff, rules: Sequence[RuleSpec]) -> list[Tar
             valid_from=spec["valid_from"],
             valid_to=spec["valid_to"],
             unit_rate=Decimal(spec["unit_rate"]),
-            tier_to_kwh=None if spec.get("tier_to_kwh") is None else Decimal(spec["tier_to_kwh"]),
+            tier_to_kwh=None if tier is None else Decimal(tier),
         )
         rule.full_clean(exclude=["tariff"])
         built.append(rule)
@@ -59,6 +60,7 @@ def tariff_save_with_rules(
     tariff.currency = currency
     tariff.timezone = timezone_name
     tariff.standing_charge = Decimal(standing_charge)
+    tariff.rules_checked_elsewhere = True  # the new rule set is validated just below
     tariff.full_clean()
     built = tariff_rules_build(tariff=tariff, rules=rules)
     tariff.save()  # bumps updated_at, which the tariff API uses for caching

@@ -227,14 +227,14 @@ def tariff_rules_problems(*, rules: Iterable[RuleLike]) -> list[str]:
         by_days: dict[frozenset[int], list[int]] = defaultdict(list)
         for month, days in sorted(months.items()):
             by_days[frozenset(days)].append(month)
-        for days, month_list in by_days.items():
+        for day_set, month_list in by_days.items():
             messages.append(
                 _(_PROBLEM_MESSAGES[kind])
                 % {
                     "start": minutes_to_wall_clock(start),
                     "end": minutes_to_wall_clock(end),
                     "months": months_label(month_list),
-                    "days": days_label(days),
+                    "days": days_label(day_set),
                 }
             )
     return messages

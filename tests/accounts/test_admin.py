@@ -110,3 +110,17 @@ def test_admin_add_pages_open(staff_client):
     for name in ("user", "premise", "contract", "tariff"):
         response = staff_client.get(reverse(f"admin:accounts_{name}_add"))
         assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_admin_can_repair_a_tariff_whose_saved_rules_are_broken(staff_client, make_tariff):
+    tariff = make_tariff(rules=[("00:00", "12:00", "0.10")])
+    rule = tariff.rules.get()
+    data = tariff_post(rule_form(0, "00:00", "24:00", "0.10"))
+    data.update(
+        {"rules-INITIAL_FORMS": "1", "rules-0-id": str(rule.pk), "rules-0-tariff": str(tariff.pk)}
+    )
+    response = staff_client.post(reverse("admin:accounts_tariff_change", args=[tariff.pk]), data)
+    assert response.status_code == HTTPStatus.FOUND
+    rule.refresh_from_db()
+    assert rule.valid_to == "24:00"

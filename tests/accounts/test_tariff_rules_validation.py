@@ -164,3 +164,18 @@ def test_saving_a_valid_tariff_replaces_its_rules():
         ],
     )
     assert sorted(r.valid_from for r in tariff.rules.all()) == ["00:00", "12:00"]
+
+
+@pytest.mark.django_db
+def test_tariff_clean_rejects_saved_rules_with_a_gap(make_tariff):
+    tariff = make_tariff(rules=[("00:00", "12:00", "0.1"), ("13:00", "24:00", "0.2")])
+    with pytest.raises(ValidationError) as excinfo:
+        tariff.full_clean()
+    assert excinfo.value.messages == ["No rate from 12:00 to 13:00 in every month on every day."]
+
+
+@pytest.mark.django_db
+def test_tariff_clean_accepts_saved_rules_covering_the_week(make_tariff):
+    make_tariff(
+        name="Economy 7", rules=[("00:00", "07:00", "0.1"), ("07:00", "24:00", "0.2")]
+    ).full_clean()
