@@ -22,7 +22,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.charts import tariff_chart_build
 from accounts.forms import LoginForm
+from accounts.selectors import contract_get_active
 from provider_auth.connect import selectors, services
 from provider_auth.connect.forms import PremiseChoiceForm
 from provider_auth.connect.models import ConnectSession, FlowKind, Outcome, SessionState
@@ -40,6 +42,7 @@ from provider_auth.oauth.authorize import (
 )
 from provider_auth.security.login import customer_authenticate
 from provider_auth.security.middleware import content_security_policy
+from provider_auth.security.otp import otp_challenge_start
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,12 @@ def _see_other(location: str) -> HttpResponse:
     response = HttpResponse(status=303)
     response["Location"] = location
     return response
+
+
+def _cancel_label(session: ConnectSession) -> str:
+    if session.kind == FlowKind.OAUTH:
+        return _("Cancel and return to %(name)s") % {"name": session.flatpeak_account_name}
+    return _("Cancel and enter my tariff another way")
 
 
 def _step_url(session: ConnectSession) -> str:
@@ -421,16 +430,14 @@ def _consent_page(
 
 
 def _tariff_chart(session: ConnectSession) -> Any:
-    """Engineer A's tariff chart for the consent page, when that module is installed."""
-    try:
-        from accounts import charts  # noqa: PLC0415
-    except ImportError:
+    """The 24-hour price chart of the tariff that would be shared (engineer A's chart)."""
+    if session.premise is None:
         return None
-    builder = getattr(charts, "tariff_chart_for_premise", None)
-    if builder is None or session.premise is None:
+    contract = contract_get_active(premise=session.premise, direction=session.direction)
+    if contract is None:
         return None
     try:
-        return builder(premise=session.premise, direction=session.direction)
+        return tariff_chart_build(tariff=contract.tariff, id_prefix="consent-chart")
     except Exception:  # a chart is decoration: never let it break consent
         logger.exception("Tariff chart failed for the consent page")
         return None
@@ -487,15 +494,15 @@ def login_submit(request: HttpRequest, public_id: str) -> HttpResponse:
             status=401,
         )
     if result.needs_otp:
-        try:
-            from provider_auth.security.otp import otp_challenge_start  # noqa: PLC0415
-        except ImportError:
-            otp_challenge_start = None
-        if otp_challenge_start is not None:
-            request.session[PENDING_LOGIN_KEY.format(public_id=session.public_id)] = result.user.pk
-            return otp_challenge_start(
-                request=request, user=result.user, next_url=_step_url(session)
-            )
+        # Logged in only after the code; the step page then binds the customer (PENDING_LOGIN).
+        request.session[PENDING_LOGIN_KEY.format(public_id=session.public_id)] = result.user.pk
+        return otp_challenge_start(
+            request=request,
+            user=result.user,
+            next_url=_step_url(session),
+            cancel_url=reverse("connect:cancel", args=[session.public_id]),
+            cancel_label=_cancel_label(session),
+        )
     login(request, result.user)  # a new session key; the binding is carried over below
     request.session[binding_key] = binding
     services.connect_session_login(session=session, customer=result.user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -565,3 +566,42 @@ class TestOtherOutcomes:
         make_contract(premise=make_premise(customer=customer), direction=Direction.EXPORT)
         page = reach_consent(browser, fake_flatpeak)
         assert b"We found no tariff to share" in page.content
+
+
+class TestSecondFactorAndChart:
+    def test_a_customer_with_a_one_time_code_logs_in_after_the_code_and_continues(
+        self,
+        browser: Browser,
+        fake_flatpeak: FakeFlatPeak,
+        flatpeak_client: Any,
+        make_customer: Any,
+        make_premise: Any,
+        make_contract: Any,
+        mailoutbox: Any,
+    ) -> None:
+        customer = make_customer(email="ada@example.com", requires_email_otp=True)
+        make_contract(premise=make_premise(customer=customer))
+        fake_flatpeak.context()
+        page = browser.open()
+        response = browser.log_in(page, "ada@example.com")
+        assert response.status_code == HTTPStatus.SEE_OTHER
+        otp_page = browser.get(response["Location"])
+        assert b"Cancel and enter my tariff another way" in otp_page.content
+        assert ConnectSession.objects.get().customer is None  # not before the code
+        code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
+        verified = browser.post(response["Location"], {"code": code})
+        assert verified.status_code == HTTPStatus.SEE_OTHER
+        consent = browser.get(verified["Location"])
+        assert b">Allow</button>" in consent.content
+        assert ConnectSession.objects.get().customer == customer
+
+    def test_the_consent_page_shows_the_tariff_chart(
+        self,
+        browser: Browser,
+        fake_flatpeak: FakeFlatPeak,
+        flatpeak_client: Any,
+        customer_with_premise: Any,
+    ) -> None:
+        consent = reach_consent(browser, fake_flatpeak)
+        assert b"Your tariff: Fixed Saver" in consent.content
+        assert b"<svg" in consent.content
