@@ -40,6 +40,8 @@ from provider_auth.tariff_api.services import grant_poll_count
 
 SCOPE = "tariff:read"
 MAX_RANGE = dt.timedelta(days=7)
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 FORMATS = ("provider", "flatpeak")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -131,9 +133,13 @@ def _instant(request: HttpRequest, name: str) -> dt.datetime:
             "invalid_time", f"{name} must be an RFC 3339 date-time, e.g. 2026-03-29T00:00:00Z."
         )
     try:
-        return dt.datetime.fromisoformat(value.upper()).astimezone(dt.UTC)
+        instant = dt.datetime.fromisoformat(value.upper()).astimezone(dt.UTC)
     except (ValueError, OverflowError) as e:
         raise errors.bad_request("invalid_time", f"{name} is not a valid date-time.") from e
+    if not EARLIEST <= instant <= LATEST:
+        # Far-off years would overflow local-time arithmetic; no tariff lives there anyway.
+        raise errors.bad_request("invalid_time", f"{name} must lie between 2000 and 2100.")
+    return instant
 
 
 @tariff_endpoint

@@ -382,6 +382,8 @@ def test_a_renewal_inside_the_range_switches_the_rate_at_the_contract_boundary(
         ("20260601T000000Z", "20260602T000000Z", "invalid_time"),
         ("2026-13-01T00:00:00Z", "2026-13-02T00:00:00Z", "invalid_time"),
         ("", "2026-06-02T00:00:00Z", "invalid_time"),
+        ("9999-12-31T23:00:00Z", "9999-12-31T23:59:59-01:00", "invalid_time"),
+        ("0001-01-01T00:00:00+01:00", "0001-01-02T00:00:00Z", "invalid_time"),
     ],
 )
 def test_invalid_ranges_are_invalid_request(
