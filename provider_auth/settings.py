@@ -197,7 +197,10 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+# Preload binds the provider's apex domain and every subdomain for months: the apex owner's
+# decision, not this service's (it runs on a subdomain). Opt in with SECURE_HSTS_PRELOAD=true.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # same-origin, not no-referrer: the connect token is in our URLs, so no other site may see them,
 # but Chromium sends "Origin: null" on POSTs from a no-referrer page and Django's CSRF check

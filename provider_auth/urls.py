@@ -6,12 +6,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from provider_auth import views
+from provider_auth.security import views as security_views
 
 urlpatterns = [
     path("brand.css", views.brand_css, name="brand_css"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/security/", include("provider_auth.security.urls")),
+    # The account site's login, hardened (accounts may not import provider_auth): same path.
+    path("account/login/", security_views.account_login, name="account_login"),
     path("account/connected-apps/", include("provider_auth.connected_apps.urls")),
     path("account/", include("accounts.urls")),
     path("", include("provider_auth.connect.urls")),

@@ -87,4 +87,5 @@ def lockout_response(
         status=status,
     )
     response["Cache-Control"] = "no-store"
-    return response
+    # Returned from AxesMiddleware, after the handler renders template responses: render now.
+    return response.render()

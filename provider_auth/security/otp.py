@@ -215,3 +215,11 @@ def wrong_code_message(*, attempts_left: int) -> str:
         "That code is not right. You have %(n)s more tries.",
         attempts_left,
     ) % {"n": attempts_left}
+
+
+def login_failed_message() -> str:
+    """One message for unknown email, wrong password and locked account (no enumeration)."""
+    return _(
+        "That email and password do not match an account, or the account is temporarily "
+        "locked. Check them and try again."
+    )
