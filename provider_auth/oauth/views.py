@@ -1,7 +1,8 @@
 """OAuth endpoints: token, revocation, introspection, server metadata. Thin: Authlib does the work.
 
 The POST endpoints are called server-to-server with client credentials, never with cookies, so
-CSRF protection does not apply (and would break every client).
+CSRF protection does not apply (and would break every client). Each is rate limited per client
+id and per IP (RATE_LIMIT_TOKEN_PER_MINUTE, provider_auth.security.ratelimit).
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from provider_auth.oauth.selectors import server_metadata
 from provider_auth.oauth.server import server, token_response
+from provider_auth.security.ratelimit import oauth_rate_limited
 
 
 @csrf_exempt
 @require_POST
+@oauth_rate_limited
 def token(request: HttpRequest) -> HttpResponse:
     return token_response(request)
 
 
 @csrf_exempt
 @require_POST
+@oauth_rate_limited
 def revoke(request: HttpRequest) -> HttpResponse:
     return server.create_endpoint_response("revocation", request)
 
 
 @csrf_exempt
 @require_POST
+@oauth_rate_limited
 def introspect(request: HttpRequest) -> HttpResponse:
     return server.create_endpoint_response("introspection", request)
 

@@ -338,6 +338,11 @@ _OAUTH_ERRORS = {
     "400": {"description": "RFC 6749 §5.2 error.", "content": _json("OAuthError")},
     "401": {"description": "invalid_client.", "content": _json("OAuthError")},
     "405": {"description": "Only POST is allowed."},
+    "429": {
+        "description": "Rate limited per client id and per IP (RATE_LIMIT_TOKEN_PER_MINUTE).",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
+        "content": _json("Error"),
+    },
 }
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 
 from accounts.models import Premise, User
@@ -18,6 +19,14 @@ from provider_auth.oauth.models import OAuthClient
 from provider_auth.oauth.services import grant_issue
 
 REDIRECT_URI = "https://partner.example/callback"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    # Rate-limit counters live in the cache and would leak from one test into the next.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pkce_pair() -> tuple[str, str]:

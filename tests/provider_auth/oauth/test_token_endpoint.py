@@ -405,3 +405,13 @@ def test_a_broader_scope_on_refresh_is_invalid_scope(
     _grant, issued = active_tokens()
     response = refresh(token_post, flatpeak, issued.refresh_token, scope="tariff:read admin")
     assert_oauth_error(response, HTTPStatus.BAD_REQUEST, "invalid_scope")
+
+
+@override_settings(RATE_LIMIT_TOKEN_PER_MINUTE=2)
+def test_the_token_endpoint_is_rate_limited_per_client(token_post: Any, flatpeak: Any) -> None:
+    data = {"grant_type": "refresh_token", "refresh_token": "lrt_unknown"}
+    auth = (flatpeak[0].client_id, flatpeak[1])
+    assert [token_post(data, auth=auth).status_code for _ in range(2)] == [400, 400]
+    limited = token_post(data, auth=auth)
+    assert limited.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert int(limited["Retry-After"]) >= 1
