@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test install lint typecheck pytest migrate seed serve-demo clean chromium
+.PHONY: demo demo-setup demo-check test install lint typecheck pytest migrate seed serve-demo clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,14 +18,35 @@ install: $(STAMP)
 
 ## demo: set up and serve the demo with the built-in FlatPeak sandbox on http://127.0.0.1:8000/
 # The demo plays both sides: our endpoint and, under /sandbox/, FlatPeak and a device maker's app.
-DEMO_ENV := DEBUG=true SANDBOX_ENABLED=true PUBLIC_BASE_URL=http://127.0.0.1:8000 \
-	FLATPEAK_API_URL=http://127.0.0.1:8000/sandbox/api FLATPEAK_ACCOUNT_ID=acc_demo \
-	FLATPEAK_API_KEY=sk_demo_sandbox_key FLATPEAK_REDIRECT_HOSTS=127.0.0.1:8000,localhost:8000 \
-	ALLOWED_HOSTS=127.0.0.1,localhost
-demo: install
+DEMO_PORT ?= 8000
+# FlatPeak's side keeps its own SQLite file: see provider_auth/sandbox/routers.py.
+SANDBOX_DATABASE_URL ?= sqlite:///$(CURDIR)/sandbox.sqlite3
+DEMO_ENV := DEBUG=true SANDBOX_ENABLED=true PUBLIC_BASE_URL=http://127.0.0.1:$(DEMO_PORT) \
+	FLATPEAK_API_URL=http://127.0.0.1:$(DEMO_PORT)/sandbox/api FLATPEAK_ACCOUNT_ID=acc_demo \
+	FLATPEAK_API_KEY=sk_demo_sandbox_key FLATPEAK_REDIRECT_HOSTS=127.0.0.1:$(DEMO_PORT),localhost:$(DEMO_PORT) \
+	ALLOWED_HOSTS=127.0.0.1,localhost SANDBOX_OAUTH_CLIENT_SECRET=cs_demo_sandbox_client_secret \
+	LOG_FORMAT=console SANDBOX_DATABASE_URL=$(SANDBOX_DATABASE_URL)
+demo: demo-setup
+	@echo
+	@echo "  Demo ready. Open http://127.0.0.1:$(DEMO_PORT)/sandbox/ (the device maker's app, playing FlatPeak)"
+	@echo "  and press 'Connect my tariff'. Log in as one of the seed_demo customers:"
+	@echo "    alice@example.com / alice-demo-pass   one address, an import tariff"
+	@echo "    bob@example.com   / bob-demo-pass     two addresses, import and export (try EXPORT)"
+	@echo "    carol@example.com / carol-demo-pass   no active tariff (NO_TARIFF)"
+	@echo "  Recent sessions: http://127.0.0.1:$(DEMO_PORT)/sandbox/sessions/  ·  Stop with Ctrl+C"
+	@echo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(DEMO_PORT)
+
+# Everything but the server (CI runs it, then starts the server itself: scripts/demo-check.sh).
+demo-setup: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --database sandbox --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py sandbox_setup
+
+## demo-check: start the demo server in the background, run flatpeak_check against it, stop it
+demo-check: install
+	scripts/demo-check.sh
 
 ## test: set up and run the whole test suite (DATABASE_URL picks the database; SQLite by default)
 test: install chromium lint
@@ -49,4 +70,4 @@ chromium:
 	fi
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
+	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 staticfiles test-artifacts

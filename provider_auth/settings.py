@@ -103,6 +103,15 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if env.str("SANDBOX_DATABASE_URL", default=""):
+    # The sandbox plays FlatPeak, another system: on SQLite it needs its own file (see
+    # provider_auth/sandbox/routers.py). `migrate --database sandbox` creates its tables.
+    DATABASES["sandbox"] = env.db("SANDBOX_DATABASE_URL")
+    DATABASES["sandbox"]["ATOMIC_REQUESTS"] = False
+    if DATABASES["sandbox"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["sandbox"]["CONN_MAX_AGE"] = 0
+        DATABASES["sandbox"].setdefault("OPTIONS", {})["timeout"] = 20
+DATABASE_ROUTERS = ["provider_auth.sandbox.routers.SandboxRouter"]
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite is for the demo and tests: a local connection is cheap, a persistent one can lock.

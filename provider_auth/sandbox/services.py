@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import requests
 from django.conf import settings
@@ -18,8 +20,11 @@ from django.utils import timezone
 
 from provider_auth.sandbox import poller
 from provider_auth.sandbox.models import Fault, SandboxRequest, SandboxSession
+from provider_auth.sandbox.routers import sandbox_db_alias
 from provider_auth.sandbox.validation import FieldError, submission_validate
 
+P = ParamSpec("P")
+R = TypeVar("R")
 CONTEXT = "context"
 SUBMISSION = "submission"
 
@@ -47,11 +52,22 @@ def error_object(*, code: str, message: str, type_: str = "invalid_request", **e
     }
 
 
+def _sandbox_atomic(func: Callable[P, R]) -> Callable[P, R]:
+    """`transaction.atomic` on the sandbox's database (its own one when configured)."""
+
+    @functools.wraps(func)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(using=sandbox_db_alias()):
+            return func(*args, **kwargs)
+
+    return wrapped
+
+
 def connect_token_generate() -> str:
     return "cot_" + secrets.token_hex(12)
 
 
-@transaction.atomic
+@_sandbox_atomic
 def sandbox_session_create(
     *,
     persona: str,
@@ -178,7 +194,7 @@ def _fault_answer(fault: str) -> ApiAnswer | None:
     return None
 
 
-@transaction.atomic
+@_sandbox_atomic
 def sandbox_context_serve(
     *, token: str, account: dict[str, Any], auth_uri: str, connect_web_uri: str
 ) -> ApiAnswer:
@@ -237,7 +253,7 @@ def _submission_response(*, session: SandboxSession, redirect_uri: str) -> dict[
     }
 
 
-@transaction.atomic
+@_sandbox_atomic
 def sandbox_submission_receive(
     *, token: str, payload: Any, idempotency_key: str, redirect_uri: str
 ) -> ApiAnswer:
@@ -528,3 +544,43 @@ def sandbox_token_checks_run(*, session: SandboxSession) -> SandboxSession:
         update_fields=["token_checks", "access_token", "refresh_token", "access_expires_at"]
     )
     return session
+
+
+# --- Set-up ---------------------------------------------------------------------------------
+@transaction.atomic
+def sandbox_oauth_client_ensure(*, client_id: str, secret: str, name: str = "FlatPeak") -> bool:
+    """FlatPeak's OAuth client, accepting `secret`, created or brought in line; True if changed.
+
+    Idempotent, so `make demo` can run it every time; only a digest of the secret is stored.
+    Existing grant types and scopes are kept; refresh_token and tariff:read are added if absent.
+    """
+    from provider_auth.oauth import tokens
+    from provider_auth.oauth.models import OAuthClient
+
+    client = OAuthClient.objects.select_for_update().filter(client_id=client_id).first()
+    if client is None:
+        OAuthClient.objects.create(
+            client_id=client_id,
+            client_secret_hash=tokens.secret_hash(secret),
+            name=name,
+            redirect_uris=[],
+            grant_types=[OAuthClient.GRANT_REFRESH_TOKEN],
+            scopes=["tariff:read"],
+        )
+        return True
+    changed = []
+    if not tokens.secret_matches(secret, client.client_secret_hash):
+        client.client_secret_hash = tokens.secret_hash(secret)
+        changed.append("client_secret_hash")
+    if OAuthClient.GRANT_REFRESH_TOKEN not in client.grant_types:
+        client.grant_types = [*client.grant_types, OAuthClient.GRANT_REFRESH_TOKEN]
+        changed.append("grant_types")
+    if "tariff:read" not in client.scopes:
+        client.scopes = [*client.scopes, "tariff:read"]
+        changed.append("scopes")
+    if not client.is_active:
+        client.is_active = True
+        changed.append("is_active")
+    if changed:
+        client.save(update_fields=changed)
+    return bool(changed)
