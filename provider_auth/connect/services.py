@@ -176,14 +176,13 @@ def connect_session_login(*, session: ConnectSession, customer: User) -> Connect
     return session
 
 
-def connect_session_login_failed(*, session: ConnectSession, request: HttpRequest) -> None:
+def connect_session_login_failed(*, session: ConnectSession) -> None:
+    """Remember a failed attempt: Cancel before a successful login then means LOGIN_FAILED.
+
+    The attempt itself is audited by `customer_authenticate` (login.failed).
+    """
     session.login_failed = True
     session.save(update_fields=["login_failed"])
-    audit_record(
-        event="login.failed",
-        request=request,
-        detail={"flow": session.kind.lower(), "connect_session": session.public_id},
-    )
 
 
 def connect_session_premise_choose(
@@ -361,7 +360,7 @@ def connect_session_submit(
         _fail(locked, error=f"rejected_{error.status or 'invalid'}")
         return SubmissionResult(session=locked, status="rejected")
 
-    if locked.grant_id:
+    if locked.grant is not None:
         grant_activate(grant=locked.grant)
     target = result.redirect_uri or fallback
     if result.redirect_uri and not redirect_host_allowed(result.redirect_uri):

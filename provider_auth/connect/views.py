@@ -43,6 +43,7 @@ from provider_auth.oauth.authorize import (
 from provider_auth.security.login import customer_authenticate
 from provider_auth.security.middleware import content_security_policy
 from provider_auth.security.otp import otp_challenge_start
+from provider_auth.security.ratelimit import auth_uri_rate_limited
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +267,7 @@ def _finish_response(request: HttpRequest, session: ConnectSession) -> HttpRespo
 # --- Entry points -------------------------------------------------------------------------
 @never_cache
 @require_GET
+@auth_uri_rate_limited
 def entry(request: HttpRequest) -> HttpResponse:
     """`GET /flatpeak/auth?connect_token=cot_…` (or `fp_cot=`): FlatPeak sends the browser here."""
     token = request.GET.get("connect_token") or request.GET.get("fp_cot") or ""
@@ -305,6 +307,7 @@ def entry(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@auth_uri_rate_limited
 def oauth_authorize(request: HttpRequest) -> HttpResponse:
     """`GET /oauth/authorize`: validate (engineer C's rules), then the same pages as FlatPeak's."""
     try:
@@ -481,7 +484,7 @@ def login_submit(request: HttpRequest, public_id: str) -> HttpResponse:
         password=form.cleaned_data["password"],
     )
     if not result.ok or result.user is None:
-        services.connect_session_login_failed(session=session, request=request)
+        services.connect_session_login_failed(session=session)
         error = _(
             "That email and password do not match an account, or the account is "
             "temporarily locked. Check them and try again."
