@@ -219,3 +219,18 @@ def _enforce_environment_markers(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("browser") is not None and _env_flag("REQUIRE_CHROMIUM"):
         if not (os.path.exists(CHROMIUM_PATH) or shutil.which("chromium")):
             request.getfixturevalue("_fail_missing_chromium")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_namespace(settings: Any) -> None:
+    """Each test counts rate limits, login ceilings and one-time codes in its own key space.
+
+    Those counters live in the shared cache (Redis in CI, shared by parallel workers), so
+    clearing it would break other workers; a fresh KEY_PREFIX per test isolates without
+    clearing. Keys left behind expire on their own (every counter has a timeout).
+    """
+    import uuid
+
+    default = dict(settings.CACHES["default"])
+    default["KEY_PREFIX"] = f"{default.get('KEY_PREFIX', '')}t{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {**settings.CACHES, "default": default}
