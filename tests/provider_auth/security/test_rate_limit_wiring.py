@@ -1,0 +1,78 @@
+"""The limits sit on the endpoints the issue names (decorators added to B's and C's views)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.test import Client
+
+TOKEN_URL = "/oauth/token"
+
+
+def _basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+@pytest.mark.spec("RFC6819 4.4.1.11")
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_oauth_endpoints_are_limited_per_ip(path: str, db: None, settings: Any) -> None:
+    settings.RATE_LIMIT_TOKEN_PER_MINUTE = 3
+    api = Client()
+    statuses = [
+        api.post(path, {"grant_type": "refresh_token"}, REMOTE_ADDR="198.51.100.9", secure=True)
+        for _ in range(4)
+    ]
+    assert all(r.status_code != HTTPStatus.TOO_MANY_REQUESTS for r in statuses[:3])
+    limited = statuses[3]
+    assert limited.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert int(limited["Retry-After"]) >= 1
+    body = json.loads(limited.content)
+    assert (body["object"], body["type"], body["code"]) == ("error", "rate_limit", "rate_limited")
+    other_ip = api.post(path, {}, REMOTE_ADDR="198.51.100.10", secure=True)
+    assert other_ip.status_code != HTTPStatus.TOO_MANY_REQUESTS
+
+
+@pytest.mark.spec("RFC6819 4.4.1.11")
+def test_the_token_endpoint_is_limited_per_client_whatever_the_ip(
+    db: None, settings: Any, make_oauth_client: Any
+) -> None:
+    settings.RATE_LIMIT_TOKEN_PER_MINUTE = 3
+    _, secret = make_oauth_client(client_id="flatpeak")
+    api = Client()
+    auth = _basic("flatpeak", "wrong-secret")
+    responses = [
+        api.post(
+            TOKEN_URL,
+            {"grant_type": "refresh_token", "refresh_token": "x"},
+            HTTP_AUTHORIZATION=auth,
+            REMOTE_ADDR=f"203.0.113.{n}",
+            secure=True,
+        )
+        for n in range(1, 5)
+    ]
+    assert [r.status_code == HTTPStatus.TOO_MANY_REQUESTS for r in responses] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+
+
+@pytest.mark.spec("RFC6819 4.4.1.11")
+def test_the_authentication_uri_is_limited_per_ip_with_a_friendly_page(
+    db: None, settings: Any
+) -> None:
+    settings.RATE_LIMIT_AUTH_URI_PER_MINUTE = 2
+    browser = Client()
+    url = "/flatpeak/auth?connect_token=not-a-token"
+    first = [browser.get(url, REMOTE_ADDR="192.0.2.20", secure=True) for _ in range(2)]
+    assert all(r.status_code == HTTPStatus.BAD_REQUEST for r in first)  # invalid token page
+    limited = browser.get(url, REMOTE_ADDR="192.0.2.20", secure=True)
+    assert limited.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert limited["Content-Type"].startswith("text/html")
+    assert "Too many requests" in limited.content.decode()
+    assert limited["Retry-After"]
