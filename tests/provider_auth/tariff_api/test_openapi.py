@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
 import jsonschema_rs
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -135,9 +138,17 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def wsgi_app() -> Any:
-    return get_wsgi_application()
+@pytest.fixture
+def wsgi_app() -> Iterator[Any]:
+    # Like Django's test client: a request must not close the test's database connection
+    # (it holds the transaction every test runs in).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
