@@ -494,7 +494,7 @@ def login_submit(request: HttpRequest, public_id: str) -> HttpResponse:
             session,
             form=LoginForm(initial={"username": form.cleaned_data["username"]}),
             error=error,
-            status=401,
+            status=400,
         )
     if result.needs_otp:
         # Logged in only after the code; the step page then binds the customer (PENDING_LOGIN).

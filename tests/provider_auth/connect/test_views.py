@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from accounts.models import Direction
 from provider_auth.audit.models import AuditEvent
@@ -131,7 +132,7 @@ class TestLoginPage:
         page = browser.open()
         unknown = browser.log_in(page, "nobody@example.com")
         wrong = browser.log_in(page, "ada@example.com", "wrong-password")
-        assert unknown.status_code == wrong.status_code == HTTPStatus.UNAUTHORIZED
+        assert unknown.status_code == wrong.status_code == HTTPStatus.BAD_REQUEST
         message = b"do not match an account"
         assert message in unknown.content and message in wrong.content
         assert b'aria-describedby="login-error"' in wrong.content
@@ -605,3 +606,31 @@ class TestSecondFactorAndChart:
         consent = reach_consent(browser, fake_flatpeak)
         assert b"Your tariff: Fixed Saver" in consent.content
         assert b"<svg" in consent.content
+
+
+class TestMetrics:
+    def test_outcomes_and_flatpeak_calls_are_counted(
+        self,
+        browser: Browser,
+        fake_flatpeak: FakeFlatPeak,
+        flatpeak_client: Any,
+        customer_with_premise: Any,
+    ) -> None:
+        def sample(name: str, labels: dict[str, str]) -> float:
+            return REGISTRY.get_sample_value(name, labels) or 0.0
+
+        outcomes_before = sample("fp_connect_flow_outcomes_total", {"status": "authorised"})
+        calls_before = sample(
+            "fp_flatpeak_api_call_seconds_count", {"operation": "submit", "result": "ok"}
+        )
+        consent = reach_consent(browser, fake_flatpeak)
+        fake_flatpeak.acknowledge()
+        allow(browser, consent)
+        assert (
+            sample("fp_connect_flow_outcomes_total", {"status": "authorised"})
+            == outcomes_before + 1
+        )
+        assert (
+            sample("fp_flatpeak_api_call_seconds_count", {"operation": "submit", "result": "ok"})
+            == calls_before + 1
+        )
