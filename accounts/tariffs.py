@@ -448,7 +448,9 @@ def _offset_segments(
     segments = []
     seg_start, seg_offset = start, offset(start)
     probe = start
-    step = dt.timedelta(hours=1)
+    # Real zones change offset at most a few times a year and never twice within a day, so a
+    # daily probe plus a binary search finds every transition (to the second) cheaply.
+    step = dt.timedelta(days=1)
     while probe < end:
         nxt = min(probe + step, end)
         if offset(nxt) != seg_offset:
@@ -481,6 +483,8 @@ def tariff_rates_between(
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("tariff_rates_between needs timezone-aware datetimes")
     start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if start.year < 2 or end.year > 9998:
+        raise ValueError("tariff_rates_between works between the years 2 and 9998")
     if end <= start:
         return []
     zone = ZoneInfo(tariff.timezone)

@@ -276,3 +276,28 @@ def test_rates_need_aware_datetimes(make_tariff):
             start=dt.datetime(2026, 1, 1),  # noqa: DTZ001
             end=dt.datetime(2026, 1, 2),  # noqa: DTZ001
         )
+
+
+@pytest.mark.django_db
+def test_a_year_of_ev_flex_is_contiguous_and_counts_every_real_hour(make_tariff):
+    tariff = make_tariff(name="EV Flex", rules=EV_FLEX)
+    start = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    end = dt.datetime(2027, 1, 1, tzinfo=UTC)
+    rates = tariff_rates_between(tariff=tariff, start=start, end=end)
+    assert rates[0].start == start and rates[-1].end == end
+    assert all(
+        a.end == b.start and a.unit_rate != b.unit_rate
+        for a, b in zip(rates, rates[1:], strict=False)
+    )
+    peak_hours = sum(_hours(r) for r in rates if r.unit_rate == Decimal("0.38"))
+    assert peak_hours == 261 * 3  # 261 weekdays in 2026, 16:00-19:00 local each
+
+
+@pytest.mark.django_db
+def test_rates_refuse_instants_at_the_edge_of_the_calendar(make_tariff):
+    with pytest.raises(ValueError):
+        tariff_rates_between(
+            tariff=make_tariff(),
+            start=dt.datetime(9999, 1, 1, tzinfo=UTC),
+            end=dt.datetime(9999, 12, 31, tzinfo=UTC),
+        )
