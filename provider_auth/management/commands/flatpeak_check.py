@@ -452,20 +452,22 @@ class Checker:
         hop = flow.browser.hops[-1]
         expected = f"{self.sandbox}/sandbox/connect-web/?fp_cot={flow.token}"
         location = urljoin(hop.url, hop.location) if hop.location else ""
-        if hop.status != 303 or not location:
-            page = flow.page
-            seen = page.describe() if page else f"HTTP {hop.status}"
-            raise CheckFailed(
-                f"{name}: expected a 303 back to FlatPeak ({expected}), got {seen}. If the page "
-                "is an error, check FLATPEAK_REDIRECT_HOSTS includes "
-                f"'{urlsplit(expected).netloc}' and the server log"
-            )
-        if _without_query(location) != _without_query(expected) or flow.token not in location:
-            raise CheckFailed(
-                f"{name}: the 303 goes to {location}, not to the redirect_uri FlatPeak returned "
-                f"({expected})"
-            )
-        return location
+        if hop.status == 303 and _without_query(location) == _without_query(expected):
+            if flow.token not in location:
+                raise CheckFailed(f"{name}: the 303 lost the connect token: {location}")
+            return location
+        if location and _origin(location) == _origin(self.base):
+            # Our server sent the browser to one of its own pages: show what it says.
+            seen = f"a redirect to our own page: {flow.browser.get(location).describe()}"
+        elif location:
+            seen = f"HTTP {hop.status} to {location}"
+        else:
+            seen = flow.page.describe() if flow.page else f"HTTP {hop.status}"
+        raise CheckFailed(
+            f"{name}: expected a 303 back to FlatPeak ({expected}), got {seen}. If our server "
+            "refused FlatPeak's redirect_uri, FLATPEAK_REDIRECT_HOSTS must include "
+            f"'{urlsplit(expected).netloc}'; otherwise see the server log"
+        )
 
     def retry_until_redirect(self, flow: Flow, page: Page, *, attempts: int = 4) -> Page:
         """Press "Try again" while our server offers it (transient FlatPeak failures)."""
