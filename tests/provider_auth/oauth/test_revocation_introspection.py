@@ -224,6 +224,8 @@ def test_every_advertised_endpoint_exists(client: Any) -> None:
     for key in ("token_endpoint", "revocation_endpoint", "introspection_endpoint"):
         path = body[key].removeprefix("https://auth.provider.example")
         assert client.post(path, {}, secure=True).status_code != HTTPStatus.NOT_FOUND
+    authorize = body["authorization_endpoint"].removeprefix("https://auth.provider.example")
+    assert client.get(authorize, secure=True).status_code == HTTPStatus.BAD_REQUEST
 
 
 def test_grants_survive_a_failed_revocation_attempt(client: Any, flatpeak: Any) -> None:
