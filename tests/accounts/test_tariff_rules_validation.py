@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accounts.models import Tariff, TariffRule
 from accounts.services import tariff_save_with_rules
@@ -179,3 +181,27 @@ def test_tariff_clean_accepts_saved_rules_covering_the_week(make_tariff):
     make_tariff(
         name="Economy 7", rules=[("00:00", "07:00", "0.1"), ("07:00", "24:00", "0.2")]
     ).full_clean()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    windows=st.lists(
+        st.tuples(st.integers(0, 47), st.integers(1, 48)).filter(lambda w: w[0] < w[1]),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_a_rule_set_is_valid_exactly_when_every_minute_has_one_rate(windows):
+    rules = [
+        rule(
+            f"{a * 30 // 60:02d}:{a * 30 % 60:02d}", f"{b * 30 // 60:02d}:{b * 30 % 60:02d}", "0.1"
+        )
+        for a, b in windows
+    ]
+    coverage = [0] * 48
+    for a, b in set(windows):
+        for slot in range(a, b):
+            coverage[slot] += 1
+    duplicates = len(windows) != len(set(windows))  # same window twice = two open tiers
+    expected_valid = all(c == 1 for c in coverage) and not duplicates
+    assert (tariff_rules_problems(rules=rules) == []) == expected_valid
