@@ -1,0 +1,39 @@
+"""The audit log in the admin: readable and searchable by staff, never editable by anyone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from provider_auth.audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event", "customer", "actor", "ip_address"]
+    list_filter = ["event", "created_at"]
+    search_fields = ["event", "customer__email", "actor__email", "ip_address"]
+    date_hierarchy = "created_at"
+    list_select_related = ["customer", "actor"]
+    readonly_fields = [
+        "created_at",
+        "event",
+        "customer",
+        "actor",
+        "ip_address",
+        "user_agent",
+        "detail",
+    ]
+    fields = readonly_fields
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # retention (manage.py cleanup) is the only way out
