@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (
     AccessToken,
@@ -32,6 +33,10 @@ from provider_auth.oauth.services import (
     grant_revoke,
     redirect_uri_problem,
 )
+
+
+def _staff(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
 
 
 class OAuthClientForm(forms.ModelForm):
@@ -84,7 +89,7 @@ class OAuthClientForm(forms.ModelForm):
         return list(dict.fromkeys(uris))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if "authorization_code" in cleaned.get("grant_types", []) and not cleaned.get(
             "redirect_uris_text"
         ):
@@ -149,7 +154,7 @@ class OAuthClientAdmin(admin.ModelAdmin):
             self.message_user(request, _("Select exactly one client."), messages.ERROR)
             return None
         client = queryset.get()
-        secret = client_secret_rotate(client=client, actor=request.user)
+        secret = client_secret_rotate(client=client, actor=_staff(request))
         return self._secret_page(request, client, secret)
 
 
@@ -180,7 +185,6 @@ class GrantAdmin(_ReadOnlyAdmin):
     search_fields = ["customer__email", "premise__reference", "client__client_id"]
     list_select_related = ["client", "premise", "customer"]
     actions = ["revoke"]
-    exclude: list[str] = []
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Needed for the action; every field is read-only.
@@ -193,7 +197,7 @@ class GrantAdmin(_ReadOnlyAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[Grant]) -> None:
         count = 0
         for grant in queryset.exclude(status=GrantStatus.REVOKED):
-            grant_revoke(grant=grant, reason="admin_revoked", actor=request.user)
+            grant_revoke(grant=grant, reason="admin_revoked", actor=_staff(request))
             count += 1
         self.message_user(
             request,
@@ -207,8 +211,8 @@ class _CredentialAdmin(_ReadOnlyAdmin):
     list_select_related = ["grant", "grant__client", "grant__premise"]
     search_fields = ["grant__pk"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields if not f.name.endswith("_hash")]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return tuple(f.name for f in self.model._meta.fields if not f.name.endswith("_hash"))
 
 
 @admin.register(AccessToken)
