@@ -68,6 +68,7 @@ class TestEntry:
         assert response.status_code == HTTPStatus.OK
         assert b"Log in" in response.content
 
+    @pytest.mark.spec("ASVS 5.1.5")
     def test_a_browser_supplied_redirect_uri_is_ignored(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any, caplog: Any
     ) -> None:
@@ -90,6 +91,7 @@ class TestEntry:
         assert session.token_hint == "cot_…a97"
         assert TOKEN not in str(session.__dict__)
 
+    @pytest.mark.spec("ASVS 8.2.1")
     def test_flow_pages_are_never_cached(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
     ) -> None:
@@ -176,6 +178,7 @@ class TestLoginPage:
         consent = browser.get(response["Location"])
         assert b">Allow</button>" in consent.content
 
+    @pytest.mark.spec("ASVS 4.2.2")
     def test_the_login_form_is_csrf_protected(
         self,
         browser: Browser,
@@ -292,6 +295,7 @@ class TestAllow:
         assert 'src="https://cdn.heatly.example/logo.png"' in html
         assert ">Deny</button>" in html and "Cancel and enter my tariff another way" in html
 
+    @pytest.mark.spec("ASVS 5.3.3")
     def test_a_script_in_the_display_name_is_escaped(
         self,
         browser: Browser,
@@ -306,6 +310,7 @@ class TestAllow:
         assert b"<script>alert(1)</script>" not in consent.content
         assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in consent.content
 
+    @pytest.mark.spec("ASVS 5.3.3")
     def test_a_javascript_privacy_link_is_not_rendered(
         self,
         browser: Browser,
@@ -335,6 +340,7 @@ class TestAllow:
         assert response.status_code == HTTPStatus.SEE_OTHER
         assert response["Location"] == f"https://connect.flatpeak.com/continue?fp_cot={TOKEN}"
 
+    @pytest.mark.spec("ASVS 5.1.5")
     def test_a_redirect_host_outside_the_allowlist_is_refused_loudly(
         self,
         browser: Browser,
@@ -354,6 +360,7 @@ class TestAllow:
         assert b"cannot send you back" in page.content
         assert any(r.levelname == "ERROR" for r in caplog.records)
 
+    @pytest.mark.spec("ASVS 5.1.5")
     def test_a_connect_web_uri_outside_the_allowlist_is_refused(
         self,
         browser: Browser,

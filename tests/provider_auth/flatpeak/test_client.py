@@ -160,6 +160,7 @@ class TestSessionContextGet:
         assert len(responses.calls) == 1
 
     @responses.activate
+    @pytest.mark.spec("ASVS 7.1.1")
     def test_logs_show_the_connect_token_only_shortened(self, caplog: Any) -> None:
         caplog.set_level(logging.INFO, logger="provider_auth.flatpeak")
         responses.get(SESSION_URL, status=500)
