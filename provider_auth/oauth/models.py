@@ -147,7 +147,12 @@ class AccessToken(models.Model):
         return self.expires_at <= timezone.now()
 
     def is_revoked(self) -> bool:
-        return self.revoked_at is not None or self.grant.status != GrantStatus.ACTIVE
+        # A deactivated client loses access at once, like a revoked grant.
+        return (
+            self.revoked_at is not None
+            or self.grant.status != GrantStatus.ACTIVE
+            or not self.grant.client.is_active
+        )
 
 
 class RefreshToken(models.Model):
@@ -189,6 +194,7 @@ class RefreshToken(models.Model):
             self.revoked_at is not None
             or self.used_at is not None
             or self.grant.status != GrantStatus.ACTIVE
+            or not self.grant.client.is_active
         )
 
 

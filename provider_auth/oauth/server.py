@@ -137,6 +137,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def generate_token(self, user: Any = None, scope: Any = None, **kwargs: Any) -> dict[str, Any]:
         grant = grant_activate(grant=self.request.authorization_code.grant)
         issued = tokens_issue(grant=grant)
+        type(grant).objects.filter(pk=grant.pk).update(last_used_at=issued.access.created_at)
         token_event_inc(event="issued")
         audit_record(
             event="oauth.code_redeemed",

@@ -440,3 +440,56 @@ def test_a_renewal_on_the_same_tariff_yields_each_rule_once(
     body = api_get(TARIFF, access_token).json()
     assert len(body["rules"]) == 1
     assert body["contract_start_date"] == "2026-06-01T12:00:00Z"
+
+
+def test_deactivating_the_client_locks_its_tokens_out(
+    api_get: Any, access_token: str, flatpeak_client: Any
+) -> None:
+    assert api_get(TARIFF, access_token).status_code == HTTPStatus.OK
+    OAuthClient.objects.filter(pk=flatpeak_client[0].pk).update(is_active=False)
+    assert_error(api_get(TARIFF, access_token), HTTPStatus.UNAUTHORIZED, "invalid_token")
+
+
+def test_a_partner_reads_the_tariff_with_tokens_from_the_code_flow(
+    client: Any, rf: Any, make_oauth_client: Any, contract: Contract, api_get: Any
+) -> None:
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from provider_auth.oauth.authorize import authorization_approve, authorization_request_validate
+
+    partner, secret = make_oauth_client(client_id="partner", redirect_uris=["https://p.example/cb"])
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    query = {
+        "response_type": "code",
+        "client_id": "partner",
+        "redirect_uri": "https://p.example/cb",
+        "state": "s1",
+        "code_challenge": challenge.decode(),
+        "code_challenge_method": "S256",
+    }
+    request = rf.get("/oauth/authorize?" + urlencode(query))
+    redirect = authorization_approve(
+        request=request,
+        authorization_request=authorization_request_validate(request),
+        customer=contract.premise.customer,
+        premise=contract.premise,
+    )
+    code = parse_qs(urlsplit(redirect["Location"]).query)["code"][0]
+    tokens = client.post(
+        "/oauth/token",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "https://p.example/cb",
+            "code_verifier": verifier,
+            "client_id": "partner",
+            "client_secret": secret,
+        },
+        secure=True,
+    ).json()
+    body = api_get(TARIFF, tokens["access_token"]).json()
+    assert body["premise"]["reference"] == contract.premise.reference
