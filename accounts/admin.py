@@ -58,8 +58,39 @@ class CustomerAdmin(DjangoUserAdmin):
     )
 
 
+class ContractInlineFormSet(forms.BaseInlineFormSet):
+    """Contract.clean() compares with saved contracts; this compares the submitted ones."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.instance
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and form.instance.start_at is not None
+        ]
+        for i, first in enumerate(kept):
+            for second in kept[i + 1 :]:
+                if (
+                    first.direction == second.direction
+                    and (first.end_at is None or first.end_at > second.start_at)
+                    and (second.end_at is None or second.end_at > first.start_at)
+                ):
+                    raise ValidationError(
+                        _(
+                            "Two %(direction)s contracts overlap; a premise has at most one per "
+                            "direction at any time."
+                        ),
+                        params={"direction": first.get_direction_display()},
+                    )
+
+
 class ContractInline(admin.TabularInline):
     model = Contract
+    formset = ContractInlineFormSet
     extra = 0
     fields = ("direction", "tariff", "start_at", "end_at")
     show_change_link = True

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Contract, Direction, Premise, Tariff, TariffRule
 from accounts.tariffs import tariff_rules_validate
@@ -90,8 +92,21 @@ def contract_create(
         premise=premise, tariff=tariff, direction=direction, start_at=start_at, end_at=end_at
     )
     contract.full_clean()
-    contract.save()
+    _contract_save(contract)
     return contract
+
+
+def _contract_save(contract: Contract) -> None:
+    # The PostgreSQL exclusion constraint is the last word under concurrency: report it like
+    # the clean() check instead of letting an IntegrityError become a 500.
+    try:
+        with transaction.atomic():
+            contract.save()
+    except IntegrityError as e:
+        raise ValidationError(
+            _("Another contract of this premise and direction overlaps this period."),
+            code="contract_overlap",
+        ) from e
 
 
 def contract_update(*, contract: Contract, **fields: Any) -> Contract:
@@ -101,5 +116,5 @@ def contract_update(*, contract: Contract, **fields: Any) -> Contract:
         for name, value in fields.items():
             setattr(contract, name, value)
         contract.full_clean()
-        contract.save()
+        _contract_save(contract)
     return contract

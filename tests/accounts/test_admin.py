@@ -124,3 +124,35 @@ def test_admin_can_repair_a_tariff_whose_saved_rules_are_broken(staff_client, ma
     assert response.status_code == HTTPStatus.FOUND
     rule.refresh_from_db()
     assert rule.valid_to == "24:00"
+
+
+@pytest.mark.django_db
+def test_admin_refuses_two_overlapping_contracts_submitted_together(
+    staff_client, make_premise, make_tariff
+):
+    premise, tariff = make_premise(), make_tariff()
+    data = {
+        "customer": premise.customer.pk,
+        "reference": premise.reference,
+        "address_line1": premise.address_line1,
+        "city": premise.city,
+        "post_code": premise.post_code,
+        "country_code": "GB",
+        "contracts-TOTAL_FORMS": "2",
+        "contracts-INITIAL_FORMS": "0",
+        "contracts-MIN_NUM_FORMS": "0",
+        "contracts-MAX_NUM_FORMS": "1000",
+    }
+    for i, day in enumerate(("2026-01-01", "2026-02-01")):
+        data.update(
+            {
+                f"contracts-{i}-direction": "IMPORT",
+                f"contracts-{i}-tariff": tariff.pk,
+                f"contracts-{i}-start_at_0": day,
+                f"contracts-{i}-start_at_1": "00:00:00",
+            }
+        )
+    response = staff_client.post(reverse("admin:accounts_premise_change", args=[premise.pk]), data)
+    assert response.status_code == HTTPStatus.OK
+    assert "Two Import contracts overlap" in response.content.decode()
+    assert not premise.contracts.exists()

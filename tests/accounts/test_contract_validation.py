@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Contract, Direction
-from accounts.services import contract_create, contract_update
+from accounts.services import _contract_save, contract_create, contract_update
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -87,3 +87,15 @@ def test_postgres_refuses_overlapping_contracts_written_past_validation(make_pre
     Contract.objects.create(premise=premise, tariff=tariff, start_at=T0 + days(20))
     Contract.objects.create(premise=premise, tariff=tariff, direction=Direction.EXPORT, start_at=T0)
     assert Contract.objects.count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_constraint_violation_is_reported_as_a_validation_error(make_premise, make_tariff):
+    premise, tariff = make_premise(), make_tariff()
+    contract_create(premise=premise, tariff=tariff, start_at=T0)
+    # What a writer that raced past clean() reaches: the save itself.
+    racing = Contract(premise=premise, tariff=tariff, start_at=T0 + days(1))
+    with pytest.raises(ValidationError, match="overlaps this period"):
+        _contract_save(racing)
+    assert Contract.objects.count() == 1
