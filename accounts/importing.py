@@ -323,10 +323,11 @@ def _plan(data: Any, errors: _Errors) -> _Plan:
     return plan
 
 
-def customers_import(*, data: Any) -> ImportResult:
+def customers_import(*, data: Any, dry_run: bool = False) -> ImportResult:
     """Validate `data` (the parsed JSON file) whole, then upsert it in one transaction.
 
-    Raises ImportInvalid listing every problem; in that case nothing is written.
+    Raises ImportInvalid listing every problem; in that case nothing is written. With
+    `dry_run` the whole import runs and is rolled back, so the counts are exact.
     Upserts: customers by email (case-insensitive), premises by reference, tariffs by name. A
     premise that lists `contracts` gets exactly those (its previous contracts are replaced); one
     without the key keeps its contracts. `password_hash` absent keeps an existing password (new
@@ -366,4 +367,6 @@ def customers_import(*, data: Any) -> ImportResult:
                         contract.premise = premise
                         contract.save()
                         result.contracts_created += 1
+        if dry_run:
+            transaction.set_rollback(True)
     return result

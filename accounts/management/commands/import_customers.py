@@ -19,7 +19,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="path to the JSON file ('-' is not supported)")
+        parser.add_argument("file", type=Path, help="path to the JSON file")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="validate and count, then roll everything back",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -34,16 +39,17 @@ class Command(BaseCommand):
                 f"{path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
             ) from e
         try:
-            result = customers_import(data=data)
+            result = customers_import(data=data, dry_run=options["dry_run"])
         except ImportInvalid as e:
             for error in e.errors:
                 self.stderr.write(f"  {error}")
             raise CommandError(
                 f"{len(e.errors)} problem(s) found in {path}; nothing was imported."
             ) from e
+        verb = "Checked (dry run, nothing written)" if options["dry_run"] else "Imported"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported {path}: customers {result.customers_created} created, "
+                f"{verb} {path}: customers {result.customers_created} created, "
                 f"{result.customers_updated} updated; premises {result.premises_created} "
                 f"created, {result.premises_updated} updated; {result.tariffs_saved} tariffs; "
                 f"{result.contracts_created} contracts."

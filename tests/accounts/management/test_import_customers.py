@@ -196,3 +196,16 @@ def test_a_file_that_is_not_json_is_a_clear_error(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_customers", str(tmp_path / "nope.json"))
+
+
+@pytest.mark.django_db
+def test_a_dry_run_counts_everything_and_writes_nothing(tmp_path):
+    path = tmp_path / "customers.json"
+    path.write_text(json.dumps(VALID), encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_customers", str(path), "--dry-run", stdout=out)
+    assert "dry run, nothing written" in out.getvalue()
+    assert "customers 2 created" in out.getvalue()
+    assert "1 contracts" in out.getvalue()
+    assert not User.objects.exists()
+    assert not Tariff.objects.exists()
