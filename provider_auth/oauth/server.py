@@ -167,7 +167,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             self._reuse_detected(seen)
             return None
         # Serialise refreshes of this token; the loser of a race sees used_at set.
-        locked = RefreshToken.objects.select_for_update().get(pk=seen.pk)
+        locked = RefreshToken.objects.select_for_update().filter(pk=seen.pk).first()
+        if locked is None:
+            return None  # deleted meanwhile (cleartokens)
         if locked.used_at is not None and seen.used_at is None:
             return None  # lost a race against a concurrent refresh: no revocation
         locked.grant = seen.grant
