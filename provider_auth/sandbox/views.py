@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from provider_auth.sandbox import selectors, services
 from provider_auth.sandbox.forms import SandboxConnectForm
+from provider_auth.sandbox.models import SandboxSession
 from provider_auth.sandbox.personas import PERSONAS
 from provider_auth.security.middleware import content_security_policy
 
@@ -46,7 +47,9 @@ def sandbox_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200):
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     return render(request, template, {"show_sandbox_banner": True, **context}, status=status)
 
 
@@ -115,7 +118,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _session_or_404(token: str):
+def _session_or_404(token: str) -> SandboxSession:
     session = selectors.sandbox_session_get(connect_token=token)
     if session is None:
         raise Http404
@@ -136,10 +139,10 @@ def connect_web(request: HttpRequest) -> HttpResponse:
     return _page(request, "sandbox/connect_web.html", _connect_web_context(session))
 
 
-def _connect_web_context(session) -> dict[str, Any]:
+def _connect_web_context(session: SandboxSession) -> dict[str, Any]:
     payload = session.payload or {}
     poll = session.poll_result or {}
-    tariff = poll.get("tariff") if isinstance(poll.get("tariff"), dict) else {}
+    tariff: dict[str, Any] = poll["tariff"] if isinstance(poll.get("tariff"), dict) else {}
     chart = selectors.rates_chart(
         rates=poll.get("rates") or [], timezone_name=str(tariff.get("timezone") or "UTC")
     )
