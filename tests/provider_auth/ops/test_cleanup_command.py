@@ -24,8 +24,10 @@ def _run(*args: str) -> str:
 
 @override_settings(AUDIT_RETENTION_DAYS=30)
 def test_cleanup_purges_audit_events_past_retention_and_says_how_many(db: Any) -> None:
-    old = audit_record(event="consent.given")
-    AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
+    # Audit rows are append-only (queryset and PostgreSQL trigger): create the old one as old.
+    AuditEvent.objects.create(
+        event="consent.given", created_at=timezone.now() - dt.timedelta(days=31)
+    )
     recent = audit_record(event="consent.given")
     output = _run("--only", "audit")
     assert "audit events past AUDIT_RETENTION_DAYS: 1 removed" in output
