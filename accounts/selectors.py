@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -87,7 +88,7 @@ def premise_overview_list(
                     contract=contract,
                     chart=tariff_chart_build(
                         tariff=contract.tariff,
-                        on=at.date(),
+                        on=timezone.localtime(at, ZoneInfo(contract.tariff.timezone)).date(),
                         id_prefix=f"chart-{premise.reference}-{contract.direction}",
                     ),
                 )
