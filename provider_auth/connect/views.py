@@ -96,6 +96,8 @@ def _page(
     if session is not None:
         context.setdefault("partner", _partner(session))
         context["flow"] = session
+        # FlatPeak's test mode (live_mode false): the sandbox banner, when the sandbox is on.
+        context["show_sandbox_banner"] = session.context.get("live_mode") is False
         if cancellable and not session.is_finished:
             context["cancel_url"] = reverse("connect:cancel", args=[session.public_id])
     response = render(request, template, context, status=status)

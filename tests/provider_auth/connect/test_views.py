@@ -641,3 +641,20 @@ class TestMetrics:
             sample("fp_flatpeak_api_call_seconds_count", {"operation": "submit", "result": "ok"})
             == calls_before + 1
         )
+
+
+@pytest.mark.parametrize(("live_mode", "banner"), [(False, True), (True, False)])
+def test_flatpeak_test_mode_shows_the_sandbox_banner_when_the_sandbox_is_on(
+    browser: Browser,
+    fake_flatpeak: FakeFlatPeak,
+    flatpeak_client: Any,
+    settings: Any,
+    live_mode: bool,
+    banner: bool,
+) -> None:
+    settings.SANDBOX_ENABLED = True
+    body = context_body()
+    body["live_mode"] = live_mode
+    fake_flatpeak.context(body)
+    page = browser.open()
+    assert (b"sandbox-banner" in page.content) is banner
