@@ -220,10 +220,12 @@ def _api_response(answer: services.ApiAnswer) -> JsonResponse:
 
 @csrf_exempt
 @sandbox_only
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "POST", "PUT", "PATCH"])
 @never_cache
 def api_session(request: HttpRequest, token: str) -> JsonResponse:
-    """`GET` = session context (contract §2); `POST` = decision submission (contract §4)."""
+    """`GET` = session context (contract §2); FLATPEAK_SUBMIT_METHOD (default `POST`) =
+    decision submission (contract §4). The sandbox follows our settings, as FlatPeak's real API
+    would be configured to match."""
     if not _basic_auth_ok(request):
         logger.warning("sandbox API: rejected credentials")
         response = JsonResponse(
@@ -240,6 +242,16 @@ def api_session(request: HttpRequest, token: str) -> JsonResponse:
             connect_web_uri=_connect_web_url(request, origin=_app_origin(token)),
         )
         return _api_response(answer)
+    if request.method != settings.FLATPEAK_SUBMIT_METHOD.upper():
+        response = JsonResponse(
+            services.error_object(
+                code="method_not_allowed",
+                message=f"Submit with {settings.FLATPEAK_SUBMIT_METHOD.upper()}.",
+            ),
+            status=405,
+        )
+        response["Allow"] = f"GET, {settings.FLATPEAK_SUBMIT_METHOD.upper()}"
+        return response
     try:
         payload: Any = json.loads(request.body)
     except RequestDataTooBig:

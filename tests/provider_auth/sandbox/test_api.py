@@ -286,3 +286,21 @@ def test_a_410_fault_on_the_submission_records_nothing(
     assert response.status_code == HTTPStatus.GONE
     session.refresh_from_db()
     assert session.submitted_at is None
+
+
+def test_the_submission_method_follows_our_setting(
+    client: Client, make_sandbox_session: MakeSession, settings: Any
+) -> None:
+    session = make_sandbox_session()
+    settings.FLATPEAK_SUBMIT_METHOD = "PUT"
+    refused = submit(client, session.connect_token, {"status": "CANCELLED", "reason": "user"})
+    assert refused.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert refused["Allow"] == "GET, PUT"
+    accepted = client.put(
+        context_url(session.connect_token),
+        {"status": "CANCELLED", "reason": "user"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic(),
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert accepted.status_code == HTTPStatus.OK
