@@ -481,3 +481,21 @@ def connect_pending_grants_expire(*, now: dt.datetime | None = None) -> int:
             completed_at=now,
         )
     return count
+
+
+def connect_sessions_expire(*, now: dt.datetime | None = None) -> int:
+    """Expire open sessions idle past CONNECT_SESSION_IDLE_MINUTES; delete sessions older than
+    AUDIT_RETENTION_DAYS (their decision record ages out with the audit trail).
+
+    Returns how many sessions were expired or deleted. Called by `manage.py cleanup`.
+    """
+    now = now or timezone.now()
+    idle_cutoff = now - dt.timedelta(minutes=settings.CONNECT_SESSION_IDLE_MINUTES)
+    expired = ConnectSession.objects.filter(
+        state=SessionState.OPEN, last_seen_at__lt=idle_cutoff
+    ).update(state=SessionState.EXPIRED)
+    for _ in range(expired):
+        _metric_flow_outcome("expired")
+    retention_cutoff = now - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    deleted, _details = ConnectSession.objects.filter(created_at__lt=retention_cutoff).delete()
+    return expired + deleted
