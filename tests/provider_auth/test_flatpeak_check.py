@@ -22,7 +22,7 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
-from provider_auth.management.commands.flatpeak_check import PageParser
+from provider_auth.management.commands.flatpeak_check import Checker, PageParser, Result
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -227,3 +227,33 @@ def test_the_page_parser_reads_forms_buttons_and_links_like_a_browser() -> None:
     assert " ".join(parser.links[0].text.split()) == "Try again"
     assert parser.title == "Consent"
     assert "no =" not in " ".join(parser.text_parts)
+
+
+def test_a_submission_timeout_is_retried_and_flatpeak_still_gets_one_payload(
+    start_demo_server: Callable[..., str],
+) -> None:
+    """The sandbox records the payload, then answers after the client's read timeout (3 s in
+    this server): our server must offer "Try again" and resend the identical submission."""
+    base = start_demo_server()
+    results: list[Result] = []
+    checker = Checker(
+        base_url=base,
+        sandbox_url=base,
+        email="alice@example.com",
+        password="alice-demo-pass",
+        persona="voltcar",
+        direction="IMPORT",
+        timeout=20,
+        write=results.append,
+    )
+    flow = checker.flow_start(fault_submission="timeout", fault_repeats=1)
+    page = checker.login(flow, flow.browser.get(flow.auth_url))
+    flow.page = checker.click(flow, checker.to_consent(flow, page), "Allow")
+    flow.page = checker.retry_until_redirect(flow, flow.page)
+    checker.expect_return_to_app(flow, "Allow after a timeout")
+    summary = checker.sandbox_json(flow.token)
+    assert summary["status"] == "AUTHORISED"
+    assert summary["payloads_received"] == 1
+    assert len(summary["submission_keys"]) == 1 and len(summary["submission_bodies"]) == 1
+    outcomes = [r["outcome"] for r in summary["requests"] if r["kind"] == "submission"]
+    assert outcomes[0] == "accepted_timeout" and outcomes[-1] == "replayed"
