@@ -42,7 +42,7 @@ from provider_auth.oauth.authorize import (
 )
 from provider_auth.security.login import customer_authenticate
 from provider_auth.security.middleware import content_security_policy
-from provider_auth.security.otp import otp_challenge_start
+from provider_auth.security.otp import login_failed_message, otp_challenge_start
 from provider_auth.security.ratelimit import auth_uri_rate_limited
 
 logger = logging.getLogger(__name__)
@@ -487,16 +487,13 @@ def login_submit(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     if not result.ok or result.user is None:
         services.connect_session_login_failed(session=session)
-        error = _(
-            "That email and password do not match an account, or the account is "
-            "temporarily locked. Check them and try again."
-        )
+        error = login_failed_message()  # one message: no account enumeration
         return _login_page(
             request,
             session,
             form=LoginForm(initial={"username": form.cleaned_data["username"]}),
             error=error,
-            status=400,
+            status=401,  # like the account site's login; the lockout page keeps it
         )
     if result.needs_otp:
         # Logged in only after the code; the step page then binds the customer (PENDING_LOGIN).

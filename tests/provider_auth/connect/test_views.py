@@ -134,7 +134,7 @@ class TestLoginPage:
         page = browser.open()
         unknown = browser.log_in(page, "nobody@example.com")
         wrong = browser.log_in(page, "ada@example.com", "wrong-password")
-        assert unknown.status_code == wrong.status_code == HTTPStatus.BAD_REQUEST
+        assert unknown.status_code == wrong.status_code == HTTPStatus.UNAUTHORIZED
         message = b"do not match an account"
         assert message in unknown.content and message in wrong.content
         assert b'aria-describedby="login-error"' in wrong.content
