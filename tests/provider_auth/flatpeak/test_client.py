@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -151,6 +152,25 @@ class TestSessionContextGet:
         context = FlatPeakClient().session_context_get(connect_token=TOKEN)
         assert context.display_name == "Heatly Pumps"
         assert len(responses.calls) == 2
+
+    @responses.activate
+    def test_retries_stop_at_the_deadline(self, settings: Any) -> None:
+        settings.FLATPEAK_RETRY_DEADLINE = 0.5
+        responses.get(SESSION_URL, status=500)
+        started = time.monotonic()
+        with pytest.raises(FlatPeakUnavailable):
+            FlatPeakClient().session_context_get(connect_token=TOKEN)
+        assert time.monotonic() - started < 0.5
+        assert 2 <= len(responses.calls) <= 3  # 0.2 s, then 0.4 s backoff: the deadline ends it
+
+    @responses.activate
+    def test_a_retry_after_beyond_the_deadline_is_not_waited_for(self) -> None:
+        responses.get(SESSION_URL, status=429, headers={"Retry-After": "20"})
+        started = time.monotonic()
+        with pytest.raises(FlatPeakUnavailable):
+            FlatPeakClient().session_context_get(connect_token=TOKEN)
+        assert time.monotonic() - started < 0.2
+        assert len(responses.calls) == 1
 
     @responses.activate
     def test_permanent_failures_are_not_retried(self) -> None:
