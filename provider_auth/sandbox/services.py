@@ -383,6 +383,11 @@ def _rates_list(body: Any) -> list[dict[str, Any]]:
     return rates
 
 
+def _params(session: SandboxSession, **extra: str) -> dict[str, str]:
+    # FlatPeak knows the direction it connected: it asks for that one explicitly.
+    return {"direction": session.direction, **extra}
+
+
 def _step(name: str, ok: bool, detail: str) -> dict[str, Any]:
     return {"name": name, "ok": ok, "detail": detail}
 
@@ -419,18 +424,22 @@ def sandbox_poll(*, session: SandboxSession) -> SandboxSession:
     steps: list[dict[str, Any]] = result["steps"]
     tariff_endpoint = str(auth.get("tariff_endpoint", ""))
     try:
-        answer = poller.http_get(url=tariff_endpoint, access_token=session.access_token)
+        answer = poller.http_get(
+            url=tariff_endpoint, access_token=session.access_token, params=_params(session)
+        )
         steps.append(_step("tariff", answer.ok, f"HTTP {answer.status}"))
         result["tariff"] = answer.body if answer.ok else None
         answer = poller.http_get(
-            url=tariff_endpoint, access_token=session.access_token, params={"format": "flatpeak"}
+            url=tariff_endpoint,
+            access_token=session.access_token,
+            params=_params(session, format="flatpeak"),
         )
         steps.append(_step("tariff_flatpeak", answer.ok, f"HTTP {answer.status}"))
         result["tariff_flatpeak"] = answer.body if answer.ok else None
         answer = poller.http_get(
             url=poller.rates_url(tariff_endpoint),
             access_token=session.access_token,
-            params=poller.rates_window(now=timezone.now()),
+            params=_params(session, **poller.rates_window(now=timezone.now())),
         )
         steps.append(_step("rates", answer.ok, f"HTTP {answer.status}"))
         result["rates"] = _rates_list(answer.body) if answer.ok else []
@@ -472,7 +481,9 @@ def sandbox_token_checks_run(*, session: SandboxSession) -> SandboxSession:
     client_id = _client_id(session)
     steps: list[dict[str, Any]] = []
     try:
-        answer = poller.http_get(url=tariff_endpoint, access_token=session.access_token)
+        answer = poller.http_get(
+            url=tariff_endpoint, access_token=session.access_token, params=_params(session)
+        )
         steps.append(
             _step(
                 "tariff_provider_format",
@@ -481,7 +492,9 @@ def sandbox_token_checks_run(*, session: SandboxSession) -> SandboxSession:
             )
         )
         answer = poller.http_get(
-            url=tariff_endpoint, access_token=session.access_token, params={"format": "flatpeak"}
+            url=tariff_endpoint,
+            access_token=session.access_token,
+            params=_params(session, format="flatpeak"),
         )
         has_schedule = isinstance(answer.body, dict) and (
             "schedule" in answer.body or "data" in answer.body
@@ -508,7 +521,9 @@ def sandbox_token_checks_run(*, session: SandboxSession) -> SandboxSession:
         steps.append(_step("refresh_rotates", rotated, f"HTTP {answer.status}"))
         if rotated:
             _store_tokens(session=session, body=body)
-        answer = poller.http_get(url=tariff_endpoint, access_token=session.access_token)
+        answer = poller.http_get(
+            url=tariff_endpoint, access_token=session.access_token, params=_params(session)
+        )
         steps.append(_step("new_access_token_works", answer.ok, f"HTTP {answer.status}"))
         answer = poller.token_refresh(
             token_endpoint=token_endpoint, refresh_token=old_refresh, client_id=client_id
@@ -521,7 +536,9 @@ def sandbox_token_checks_run(*, session: SandboxSession) -> SandboxSession:
                 f"HTTP {answer.status} {error or ''}".strip(),
             )
         )
-        answer = poller.http_get(url=tariff_endpoint, access_token=session.access_token)
+        answer = poller.http_get(
+            url=tariff_endpoint, access_token=session.access_token, params=_params(session)
+        )
         steps.append(
             _step("reuse_revoked_grant_access", answer.status == 401, f"HTTP {answer.status}")
         )

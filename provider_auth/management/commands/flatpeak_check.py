@@ -578,6 +578,9 @@ class Checker:
             self.persona_name = self.persona_name or self._persona_display_name(flow.token)
             if self.persona_name and self.persona_name not in page.text:
                 raise CheckFailed(f"the consent page does not name '{self.persona_name}'")
+            problems = self._header_problems(page, login=True)
+            if problems:
+                raise CheckFailed("; ".join(problems))
             notes.append(f"consent for '{self.persona_name}'")
         ok = self.results[-1].ok
         if not ok:
@@ -599,7 +602,9 @@ class Checker:
             auth = payload.get("auth_data") or {}
             wanted = ("access_token", "refresh_token", "expires_in", "token_endpoint")
             missing = [k for k in (*wanted, "tariff_endpoint") if k not in auth]
-            missing += [k for k in ("postal_address", "contract_term") if k not in payload]
+            missing += [
+                k for k in ("reference_id", "postal_address", "contract_term") if k not in payload
+            ]
             if missing:
                 raise CheckFailed(f"the submission lacks {', '.join(missing)}")
             self._require_public_urls(

@@ -46,12 +46,14 @@ def mock_provider(rsps: responses.RequestsMock) -> None:
     """Our own tariff API and token endpoint, as seen from FlatPeak's poller."""
     rsps.get(
         TARIFF,
-        match=[responses.matchers.query_param_matcher({})],
+        match=[responses.matchers.query_param_matcher({"direction": "IMPORT"})],
         json={"name": "Fixed Saver", "currency": "GBP", "timezone": "Europe/London"},
     )
     rsps.get(
         TARIFF,
-        match=[responses.matchers.query_param_matcher({"format": "flatpeak"})],
+        match=[
+            responses.matchers.query_param_matcher({"direction": "IMPORT", "format": "flatpeak"})
+        ],
         json={"type": "COMMODITY", "schedule": []},
     )
     rsps.get(
