@@ -77,14 +77,6 @@ def _metric_flow_outcome(status: str) -> None:
     flow_outcome_inc(status=status)
 
 
-def connect_session_bind(*, session: ConnectSession, request: HttpRequest) -> None:
-    """Bind the connect session to this browser: a fresh secret in its Django session."""
-    secret = secrets.token_urlsafe(32)
-    request.session[session_binding_key(session.public_id)] = secret
-    session.browser_binding_hash = secret_digest(secret)
-    session.save(update_fields=["browser_binding_hash"])
-
-
 def connect_session_open(
     *, request: HttpRequest, connect_token: str, context: SessionContext
 ) -> ConnectSession:
