@@ -114,11 +114,15 @@ def sandbox_session_summary(*, session: SandboxSession) -> dict[str, Any]:
     }
 
 
-def _parse_time(value: str) -> dt.datetime | None:
+def datetime_parse(value: Any) -> dt.datetime | None:
+    """An ISO 8601 / RFC 3339 string as an aware datetime; None when absent or unreadable."""
     try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
         return None
+
+
+_parse_time = datetime_parse
 
 
 def rates_chart(*, rates: list[dict[str, Any]], timezone_name: str) -> dict[str, Any] | None:

@@ -159,6 +159,8 @@ def _connect_web_context(session: SandboxSession) -> dict[str, Any]:
         if poll.get("tariff_flatpeak")
         else "",
         "chart": chart,
+        "old_expiry": selectors.datetime_parse(poll.get("old_expiry")),
+        "new_expiry": selectors.datetime_parse(poll.get("new_expiry")),
         "summary": selectors.sandbox_session_summary(session=session),
     }
 

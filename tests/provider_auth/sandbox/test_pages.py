@@ -217,7 +217,7 @@ def test_connect_web_polls_once_shows_tariff_chart_and_the_refreshed_expiry(
     assert "Fixed Saver" in html
     assert "<svg" in html and html.count("<rect") == 2
     assert "0.1300" in html and "0.2900" in html
-    assert "Refreshed the token once" in html
+    assert "Refreshed the token once: the new access token expires at" in html
     # Token values are masked on the page.
     for secret in ("at_first_access_token_value_1234", "rt_first_refresh_token_value_5678"):
         assert secret not in html
