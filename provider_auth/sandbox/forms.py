@@ -36,5 +36,6 @@ class SandboxConnectForm(forms.Form):
         min_value=1,
         max_value=10,
         initial=1,
+        required=False,  # empty = 1
         help_text=_("1 = only the next call; more to outlast the provider's automatic retries."),
     )

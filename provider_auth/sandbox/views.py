@@ -85,7 +85,7 @@ def index(request: HttpRequest) -> HttpResponse:
             direction=form.cleaned_data["direction"],
             fault_context=form.cleaned_data["fault_context"],
             fault_submission=form.cleaned_data["fault_submission"],
-            fault_repeats=form.cleaned_data["fault_repeats"],
+            fault_repeats=form.cleaned_data["fault_repeats"] or 1,
             app_origin=f"{request.scheme}://{request.get_host()}",
         )
         # Exactly what FlatPeak does: send the browser to the provider's authentication URI.

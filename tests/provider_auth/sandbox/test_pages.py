@@ -115,7 +115,7 @@ def test_connect_my_tariff_creates_a_token_and_sends_the_browser_to_our_auth_uri
 ) -> None:
     response = client.post(
         "/sandbox/",
-        {"persona": "voltcar", "direction": "EXPORT", "fault_repeats": "1"},
+        {"persona": "voltcar", "direction": "EXPORT"},
     )
     assert response.status_code == HTTPStatus.SEE_OTHER
     location = urlsplit(response["Location"])
