@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Premise, User
-from provider_auth.audit.services import audit_record, request_client_ip
+from provider_auth.audit.services import audit_record
 from provider_auth.connect import crypto
 from provider_auth.connect.models import ConnectSession, FlowKind, Outcome, SessionState
 from provider_auth.connect.selectors import (
@@ -52,6 +52,7 @@ from provider_auth.oauth.authorize import (
 )
 from provider_auth.oauth.models import Grant, GrantStatus, OAuthClient
 from provider_auth.oauth.services import grant_activate, grant_issue, grant_revoke
+from provider_auth.security.network import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +269,8 @@ def connect_session_decide(
     locked.reason = reason[:64]
     locked.decided_at = now
     locked.last_seen_at = now
-    locked.decision_ip = request_client_ip(request)
+    # Through our trusted proxies (TRUSTED_PROXY_COUNT), like the login limits.
+    locked.decision_ip = client_ip(request)
     locked.decision_user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
     locked.state = SessionState.DECIDED
     if locked.kind == FlowKind.FLATPEAK:

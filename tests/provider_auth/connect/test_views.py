@@ -658,3 +658,14 @@ def test_flatpeak_test_mode_shows_the_sandbox_banner_when_the_sandbox_is_on(
     fake_flatpeak.context(body)
     page = browser.open()
     assert (b"sandbox-banner" in page.content) is banner
+
+
+def test_the_decision_ip_is_the_client_behind_our_trusted_proxy(
+    fake_flatpeak: FakeFlatPeak, flatpeak_client: Any, customer_with_premise: Any, settings: Any
+) -> None:
+    settings.AXES_IPWARE_PROXY_COUNT = 1  # TRUSTED_PROXY_COUNT=1
+    browser = Browser(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
+    consent = reach_consent(browser, fake_flatpeak)
+    fake_flatpeak.acknowledge()
+    allow(browser, consent)
+    assert ConnectSession.objects.get().decision_ip == "198.51.100.7"
