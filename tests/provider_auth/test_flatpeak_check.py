@@ -20,9 +20,16 @@ from pathlib import Path
 
 import pytest
 import requests
+import responses
 from django.core.management import CommandError, call_command
 
-from provider_auth.management.commands.flatpeak_check import Checker, PageParser, Result
+from provider_auth.management.commands.flatpeak_check import (
+    NOT_A_REDIRECT_TARGET,
+    Browser,
+    Checker,
+    PageParser,
+    Result,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -257,3 +264,17 @@ def test_a_submission_timeout_is_retried_and_flatpeak_still_gets_one_payload(
     assert len(summary["submission_keys"]) == 1 and len(summary["submission_bodies"]) == 1
     outcomes = [r["outcome"] for r in summary["requests"] if r["kind"] == "submission"]
     assert outcomes[0] == "accepted_timeout" and outcomes[-1] == "replayed"
+
+
+@responses.activate
+def test_the_checks_browser_never_follows_a_redirect_off_the_deployment() -> None:
+    responses.get("http://deploy.test/start", status=303, headers={"Location": "/next"})
+    responses.get(
+        "http://deploy.test/next", status=303, headers={"Location": NOT_A_REDIRECT_TARGET}
+    )
+    browser = Browser(timeout=5, origins={"http://deploy.test"})
+    page = browser.get("http://deploy.test/start")
+    assert page.status == 303
+    assert [h.url for h in browser.hops] == ["http://deploy.test/start", "http://deploy.test/next"]
+    assert browser.hops[-1].location == NOT_A_REDIRECT_TARGET
+    assert len(responses.calls) == 2

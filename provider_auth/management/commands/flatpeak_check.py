@@ -204,7 +204,10 @@ class Hop:
 class Browser:
     """requests.Session with manual redirects, form submission and browser-like headers."""
 
-    def __init__(self, *, timeout: float) -> None:
+    def __init__(self, *, timeout: float, origins: set[str] | None = None) -> None:
+        # Redirects are followed only within these origins (the deployment and its sandbox): a
+        # conformance check must never fetch a URL a misbehaving server points it to.
+        self.origins = origins or set()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept-Language"] = "en"
@@ -233,6 +236,8 @@ class Browser:
             location = response.headers.get("Location", "")
             self.hops.append(Hop(method, url, response.status_code, location))
             if not follow or response.status_code not in {301, 302, 303, 307, 308} or not location:
+                return Page.parse(response)
+            if self.origins and _origin(urljoin(url, location)) not in self.origins:
                 return Page.parse(response)
             referer, url = url, urljoin(url, location)
             if response.status_code in {301, 302, 303}:
@@ -337,6 +342,9 @@ class Checker:
         self.need_https = not _is_loopback(self.base)
 
     # -- plumbing
+    def browser(self) -> Browser:
+        return Browser(timeout=self.timeout, origins={_origin(self.base), _origin(self.sandbox)})
+
     @contextmanager
     def check(self, ident: str, name: str) -> Iterator[list[str]]:
         """Run the body as one check; it appends detail lines, raises CheckFailed to fail."""
@@ -366,7 +374,7 @@ class Checker:
 
     def flow_start(self, *, persona: str | None = None, **faults: Any) -> Flow:
         """In the sandbox's device-maker app: choose, then "Connect my tariff" (not followed)."""
-        browser = Browser(timeout=self.timeout)
+        browser = self.browser()
         page = browser.get(f"{self.sandbox}/sandbox/")
         if page.status == 404:
             raise CheckFailed(
@@ -502,7 +510,7 @@ class Checker:
             notes.append(f"token_endpoint {metadata['token_endpoint']}")
 
         with self.check("1.2", "security headers on the pages") as notes:
-            browser = Browser(timeout=self.timeout)
+            browser = self.browser()
             page = browser.get(f"{self.base}/flatpeak/auth?connect_token=cot_not-a-token")
             problems = self._header_problems(page)
             if problems:
@@ -618,9 +626,7 @@ class Checker:
         return flow
 
     def _persona_display_name(self, token: str) -> str:
-        page = Browser(timeout=self.timeout).get(
-            f"{self.sandbox}/sandbox/connect-web/?fp_cot={token}"
-        )
+        page = self.browser().get(f"{self.sandbox}/sandbox/connect-web/?fp_cot={token}")
         marker = "Device maker "
         text = page.text
         if marker in text:
@@ -713,7 +719,7 @@ class Checker:
     # -- 5. bad input
     def check_bad_input(self, allow_flow: Flow | None) -> None:
         with self.check("5.1", "a malformed connect token gets a 400 page") as notes:
-            browser = Browser(timeout=self.timeout)
+            browser = self.browser()
             for query in ("connect_token=cot_123", "connect_token=<script>", ""):
                 page = browser.get(f"{self.base}/flatpeak/auth?{query}", follow=False)
                 if page.status != 400:
@@ -721,7 +727,7 @@ class Checker:
             notes.append("3 variants → 400")
         with self.check("5.2", "an unknown connect token gets an 'expired' page") as notes:
             token = "cot_" + secrets.token_hex(12)
-            page = Browser(timeout=self.timeout).get(
+            page = self.browser().get(
                 f"{self.base}/flatpeak/auth?connect_token={token}", follow=False
             )
             if not 400 <= page.status < 500 or page.password_form() is not None:
@@ -742,7 +748,7 @@ class Checker:
                 raise CheckFailed("needs the allow path (2.x) to have completed")
             before = self.sandbox_json(allow_flow.token)
             same = allow_flow.browser.get(allow_flow.auth_url, follow=False)
-            other = Browser(timeout=self.timeout).get(allow_flow.auth_url, follow=False)
+            other = self.browser().get(allow_flow.auth_url, follow=False)
             after = self.sandbox_json(allow_flow.token)
             for who, page in (("same browser", same), ("another browser", other)):
                 if page.status >= 500:
