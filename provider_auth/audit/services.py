@@ -10,12 +10,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from provider_auth.audit.models import AuditEvent
+from provider_auth.security.network import client_ip
 
 
 def request_client_ip(request: HttpRequest | None) -> str | None:
+    # Behind our proxies REMOTE_ADDR is the proxy; client_ip honours TRUSTED_PROXY_COUNT.
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 def audit_record(
