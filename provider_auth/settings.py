@@ -33,6 +33,10 @@ if not SECRET_KEY:
             "'import secrets; print(secrets.token_urlsafe(50))' and set it in the environment."
         )
 
+# Rotation: put the old key here while the new one becomes SECRET_KEY; remove it once every
+# session signed with it has expired (docs/operations.md).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 # Absolute base for every URL we hand to FlatPeak (auth_data endpoints, metadata).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
