@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo demo-setup demo-check test install lint typecheck pytest migrate seed serve-demo clean chromium
+.PHONY: demo demo-setup demo-check test install lint typecheck pytest migrate seed serve-demo clean chromium bench deploy-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,3 +71,11 @@ chromium:
 
 clean:
 	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 staticfiles test-artifacts
+
+## bench: the issue-8 benchmark (PostgreSQL, Redis, wrk); writes docs/performance.md
+bench: install
+	benchmarks/run.sh $(BENCH_ARGS)
+
+## deploy-check: validate deploy/ and serve the app with deploy/gunicorn.conf.py
+deploy-check: install
+	deploy/validate.sh
