@@ -172,12 +172,57 @@ def auth_uri_limit() -> int:
     return settings.RATE_LIMIT_AUTH_URI_PER_MINUTE
 
 
+def basic_credentials_malformed(request: HttpRequest) -> bool:
+    """True when an Authorization header would break client authentication parsing.
+
+    Authlib splits and decodes the header without guarding: a header with a space but a single
+    word ("abc "), or Basic credentials that are not ASCII base64 of UTF-8, raised a 500 (found
+    by fuzzing). Such requests are refused as invalid_client before Authlib sees them.
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return False
+    parts = header.split(None, 1)
+    if len(parts) < 2:
+        return " " in header
+    scheme, credentials = parts
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(credentials.encode("ascii"), validate=True)
+        return ":" not in decoded.decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):
+        return True
+
+
+def invalid_client_response() -> JsonResponse:
+    """RFC 6749 5.2: the client tried HTTP Basic and it failed, so 401 with a challenge."""
+    response = JsonResponse(
+        {
+            "error": "invalid_client",
+            "error_description": _("Client authentication failed: malformed credentials."),
+        },
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Basic realm="oauth"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def oauth_rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The /oauth/* limits: RATE_LIMIT_TOKEN_PER_MINUTE per client id and per IP."""
+    """The /oauth/* front door: RATE_LIMIT_TOKEN_PER_MINUTE per client id and per IP, then
+    malformed Basic credentials refused (401 invalid_client) before Authlib parses them."""
     scope = f"{view.__module__}.{view.__qualname__}"
     per_ip = rate_limit(key_ip, oauth_endpoint_limit, 60, scope=scope + ":ip")
     per_client = rate_limit(key_client, oauth_endpoint_limit, 60, scope=scope + ":client")
-    return functools.wraps(view)(per_ip(per_client(view)))
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if basic_credentials_malformed(request):
+            return invalid_client_response()
+        return view(request, *args, **kwargs)
+
+    return functools.wraps(view)(per_ip(per_client(guarded)))
 
 
 def auth_uri_rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

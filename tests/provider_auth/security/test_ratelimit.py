@@ -104,3 +104,16 @@ def test_with_one_trusted_proxy_the_right_most_forwarded_address_counts() -> Non
     assert client_ip(request) == "203.0.113.9"
     garbage = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="nonsense")
     assert client_ip(garbage) == "10.0.0.1"
+
+
+@pytest.mark.spec("RFC6749 5.2")
+@pytest.mark.parametrize("header", ["Basic ☃", "abc ", "Basic !!!", "Basic " + "w6k"])
+def test_malformed_client_credentials_get_invalid_client_not_a_server_error(
+    header: str, db: None
+) -> None:
+    from django.test import Client
+
+    response = Client().post("/oauth/token", {}, secure=True, HTTP_AUTHORIZATION=header)
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert json.loads(response.content)["error"] == "invalid_client"
+    assert response["WWW-Authenticate"].startswith("Basic")
