@@ -5,7 +5,7 @@ production default) the access and error logs become structlog JSON lines passed
 same RedactingFilter as the app's logs; an access line records the path *without* its query
 string (connect tokens and codes travel in query strings), the status, bytes, duration and the
 X-Request-ID the app returned, so one id ties the access line to the app's lines. Probe paths
-(/healthz, /readyz, /metrics) that succeed are not logged: a load balancer calls them every few
+(/healthz, /readyz, /metrics) are not logged unless they crash: a load balancer calls them every few
 seconds and they would drown everything else.
 """
 
@@ -47,7 +47,8 @@ class Logger(glogging.Logger):
         status_text = str(resp.status)
         status = int(status_text.split(None, 1)[0]) if status_text[:3].isdigit() else 0
         path = environ.get("PATH_INFO", "")
-        if path in PROBE_PATHS and status < 500:
+        # A not-ready 503 repeats every few seconds; the app logs each change of state once.
+        if path in PROBE_PATHS and (status < 500 or (path == "/readyz" and status == 503)):
             return
         if not _json_mode():
             super().access(resp, req, environ, request_time)
