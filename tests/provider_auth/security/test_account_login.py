@@ -31,7 +31,6 @@ def test_the_account_login_refuses_an_external_next(client: Any, make_customer: 
 
 
 @pytest.mark.spec("ASVS 2.2.1")
-@pytest.mark.spec("RFC6819 4.4.1.2")
 def test_unknown_email_wrong_password_and_locked_account_answer_alike(
     client: Any, make_customer: Any
 ) -> None:

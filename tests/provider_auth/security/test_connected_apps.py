@@ -55,7 +55,7 @@ def test_other_customers_grants_are_not_shown_nor_revocable(
     assert grant.status == GrantStatus.ACTIVE
 
 
-@pytest.mark.spec("RFC6819 5.2.2.3")
+@pytest.mark.spec("RFC6819 5.2.2.4")
 @pytest.mark.spec("RFC7009 2.1")
 def test_revoking_asks_for_confirmation_then_kills_every_token_at_once(
     client: Any, connected: Any

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Direction
+from provider_auth.oauth import tokens
 from provider_auth.security.redaction import RedactingFilter, redact
 from tests.provider_auth.connect.conftest import (
     API,
@@ -119,8 +120,8 @@ def _flatpeak_settings(settings: Any) -> None:
 
 
 @pytest.mark.spec("ASVS 7.1.1")
-@pytest.mark.spec("RFC6819 5.1.4.1.1")
-def test_a_full_flow_logs_no_token_password_code_or_secret(
+@pytest.mark.spec("RFC6819 5.1.4.1.3")
+def test_a_full_flow_logs_and_stores_no_token_password_code_or_secret(
     settings: Any,
     captured_logs: io.StringIO,
     make_customer: Any,
@@ -193,3 +194,24 @@ def test_a_full_flow_logs_no_token_password_code_or_secret(
     leaked = [s for s in secrets if s in logs]
     assert leaked == [], f"secrets found in logs: {[s[:8] + '…' for s in leaked]}"
     assert base64.b64encode(f"flatpeak:{client_secret}".encode()).decode() not in logs
+
+    # Stored only as hashes: no plaintext in any table, sessions decoded.
+    stored = _database_text()
+    in_db = [s for s in secrets if s != TOKEN and s in stored]
+    assert in_db == [], f"plaintext secrets stored: {[s[:8] + '…' for s in in_db]}"
+    assert tokens.secret_hash(access) in stored  # what is stored instead
+
+
+def _database_text() -> str:
+    from django.apps import apps
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.core import serializers
+
+    parts = [
+        serializers.serialize("json", model._default_manager.all())
+        for model in apps.get_models()
+        if model._meta.managed and not model._meta.proxy
+    ]
+    parts += [repr(SessionStore().decode(s.session_data)) for s in Session.objects.all()]
+    return "\n".join(parts)

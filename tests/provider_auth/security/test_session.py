@@ -90,7 +90,6 @@ def test_log_out_everywhere_needs_a_csrf_token(make_customer: Any) -> None:
 
 
 @pytest.mark.spec("ASVS 3.2.1")
-@pytest.mark.spec("RFC6819 4.4.1.13")
 def test_logging_in_gives_a_new_session_key(client: Any, make_customer: Any) -> None:
     user = make_customer(password="correct-horse-battery")
     client.get("/account/login/")
