@@ -26,7 +26,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "user_agent",
         "detail",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     actions = None
 
     def has_add_permission(self, request: HttpRequest) -> bool:

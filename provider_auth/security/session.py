@@ -53,10 +53,11 @@ def session_expiry_reason(*, request: HttpRequest, now: float | None = None) -> 
         return "absolute"
     if last_seen is not None and now - float(last_seen) > settings.SESSION_IDLE_SECONDS:
         return "idle"
+    user_id = request.user.pk
+    if user_id is None:
+        return "unstamped"
     cutoff = (
-        SessionCutoff.objects.filter(user_id=request.user.pk)
-        .values_list("not_before", flat=True)
-        .first()
+        SessionCutoff.objects.filter(user_id=user_id).values_list("not_before", flat=True).first()
     )
     if cutoff is not None and float(login_at) < cutoff.timestamp():
         return "logged_out_everywhere"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import LoginForm
+from accounts.models import User
 from provider_auth.security import otp
 from provider_auth.security.forms import OneTimeCodeForm, OtpPreferenceForm
 from provider_auth.security.login import customer_authenticate
@@ -29,6 +32,11 @@ def _otp_context(request: HttpRequest, challenge: dict | None, **extra: object) 
         "can_resend": challenge.get("resends", 0) < otp.OTP_MAX_RESENDS,
         **extra,
     }
+
+
+def _customer(request: HttpRequest) -> User:
+    """The logged-in customer (views below are all behind login_required)."""
+    return cast(User, request.user)
 
 
 @sensitive_post_parameters("code")
@@ -73,12 +81,12 @@ def otp_resend(request: HttpRequest) -> HttpResponse:
 def security_settings(request: HttpRequest) -> HttpResponse:
     form = OtpPreferenceForm(
         request.POST or None,
-        user=request.user,
-        initial={"enabled": request.user.requires_email_otp},
+        user=_customer(request),
+        initial={"enabled": _customer(request).requires_email_otp},
     )
     if request.method == "POST" and form.is_valid():
         user_otp_preference_set(
-            user=request.user, enabled=form.cleaned_data["enabled"], request=request
+            user=_customer(request), enabled=form.cleaned_data["enabled"], request=request
         )
         return HttpResponseRedirect(reverse("security:settings") + "?saved=1", status=303)
     return render(
@@ -94,7 +102,7 @@ def security_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
-    user_logout_everywhere(user=request.user, request=request)
+    user_logout_everywhere(user=_customer(request), request=request)
     logout(request)
     return HttpResponseRedirect(reverse("security:logged_out"), status=303)
 
