@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+import requests
 
 from tests.scaleout.conftest import (
     FLATPEAK_RETURN,
@@ -171,3 +172,23 @@ def test_ten_parallel_allow_taps_across_both_instances_make_one_grant_and_one_su
         if response.status_code == HTTPStatus.SEE_OTHER:
             location = response.headers["Location"]
             assert location.startswith(FLATPEAK_RETURN) or re.match(r"^/flatpeak/auth/s/", location)
+
+
+def test_metrics_of_an_instance_add_up_all_of_its_workers(cluster: Cluster) -> None:
+    """Whichever worker answers /metrics reports events handled by any worker of that instance."""
+
+    def reuse_count() -> float:
+        body = requests.get(f"{cluster.instances[1]}/metrics", timeout=10).text
+        match = re.search(
+            r'^fp_oauth_token_events_total\{event="reuse_detected"\} (\S+)$', body, re.M
+        )
+        return float(match.group(1)) if match else 0.0
+
+    before = reuse_count()
+    [pair] = cluster.mint_refresh_tokens(customer="refresh", count=1)
+    assert cluster.token_request(
+        0, grant_type="refresh_token", refresh_token=pair["refresh_token"]
+    ).ok
+    for _ in range(3):  # three replays, spread over instance 1's two workers
+        cluster.token_request(1, grant_type="refresh_token", refresh_token=pair["refresh_token"])
+    assert [reuse_count() for _ in range(4)] == [before + 3] * 4
