@@ -99,7 +99,8 @@ def report_write(*, results: dict[str, Any], path: Path) -> None:
             "",
             "entry → login page → login POST → consent page → Allow POST → submission to a local "
             "fake FlatPeak → 303; "
-            f"{settings['connections']} concurrent browsers (Python clients in 2 processes).",
+            f"{settings['connections']} concurrent browsers (Python clients in 2 processes), "
+            f"{settings.get('flow_duration', settings['duration'])} s per hasher.",
             "",
             "| password hasher | flows/s | HTTP req/s | p50 ms / flow | p99 ms / flow | errors | "
             "peak RSS / worker (MB) |",
