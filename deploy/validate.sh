@@ -94,6 +94,18 @@ cmd = next((l for l in reversed(instructions) if l.upper().startswith("CMD ")), 
 if "migrate" in cmd or "gunicorn.conf.py" not in cmd:
     problems.append("Dockerfile: CMD must start gunicorn with deploy/gunicorn.conf.py, not migrate")
 
+alerts = yaml.safe_load(open("deploy/prometheus-alerts.yml"))
+metric_names = {"fp_connect_flow_outcomes_total", "fp_flatpeak_api_call_seconds",
+                "fp_oauth_token_events_total", "fp_tariff_api_request_seconds"}
+for group in alerts["groups"]:
+    for rule in group["rules"]:
+        if not {"alert", "expr"} <= set(rule):
+            problems.append(f"alerts: rule without alert/expr: {rule}")
+        for name in re.findall(r"\bfp_[a-z_]+", rule.get("expr", "")):
+            base = re.sub(r"_(count|bucket|sum)$", "", name)
+            if base not in metric_names:
+                problems.append(f"alerts: {rule.get('alert')} uses unknown metric {name}")
+
 unit = open("deploy/provider-auth.service").read()
 for key in ("User=", "ExecStart=", "ExecReload=", "NoNewPrivileges=true", "ProtectSystem=strict"):
     if key not in unit:
@@ -108,7 +120,7 @@ PYEOF
 if command -v systemd-analyze >/dev/null 2>&1; then
   systemd-analyze verify --man=no deploy/provider-auth.service 2>&1 | grep -v -E "not found|Failed to|No such" || true
 fi
-ok "compose file parses; Dockerfile multi-stage, non-root, HEALTHCHECK; systemd units sane"
+ok "compose file parses; Dockerfile multi-stage, non-root, HEALTHCHECK; systemd units sane; alert rules use our metrics"
 
 echo "== serve with gunicorn and deploy/gunicorn.conf.py"
 "$PY" manage.py migrate --noinput -v0
