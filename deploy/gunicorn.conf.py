@@ -22,8 +22,10 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # (2 × CPUs) + 1 is gunicorn's rule of thumb for sync workers: one busy on CPU, one waiting on
-# PostgreSQL or FlatPeak. Containers should set GUNICORN_WORKERS to their CPU quota's value.
-workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
+# PostgreSQL or FlatPeak. CPUs = those this process may run on (a cpuset limits them); a CFS
+# quota (docker --cpus) is invisible here, so containers with one set GUNICORN_WORKERS.
+_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+workers = _int("GUNICORN_WORKERS", (_cpus or multiprocessing.cpu_count()) * 2 + 1)
 worker_class = "sync"
 # A connect-flow request may wait for FlatPeak: FLATPEAK_RETRY_DEADLINE (8 s) plus margin.
 timeout = _int("GUNICORN_TIMEOUT", 30)
