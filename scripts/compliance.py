@@ -118,6 +118,13 @@ GAPS = [
         "queries) is below what the Mann-Whitney test detects with 20 samples per path, not zero.",
     ),
     (
+        "ASVS 2.2.1",
+        "Lockouts can be used to keep a customer out for up to an hour",
+        "The per-account ceiling counts failures from any IP, so 100 wrong passwords lock the "
+        "real customer out until the hour ends; the price of stopping distributed guessing. "
+        "No unlock-by-email flow yet; staff can clear axes records in the admin.",
+    ),
+    (
         "ASVS 2.2.3",
         "Notify the customer after a lockout or a change to the one-time-code setting",
         "Events are in the audit log; no email goes to the customer yet.",

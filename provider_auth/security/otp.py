@@ -30,6 +30,8 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from provider_auth.audit.services import audit_record
+from provider_auth.security import lockout
+from provider_auth.security.network import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +204,9 @@ def otp_challenge_verify(*, request: HttpRequest, code: str) -> VerifyResult:
     audit_record(
         event="login.otp_failed", customer=user, request=request, detail={"attempt": attempts}
     )
+    # Wrong codes count against the account's hourly ceiling like wrong passwords: someone who
+    # has the password cannot buy 5 fresh guesses per login forever.
+    lockout.login_failure_record(ip=client_ip(request), email=user.email)
     if attempts >= OTP_MAX_ATTEMPTS:
         cache.delete(_cache_key(challenge_id))
         request.session.pop(SESSION_KEY, None)

@@ -199,3 +199,23 @@ def test_the_plain_code_is_stored_nowhere(
     code = _code_from_mail()
     assert code not in repr(dict(client.session.items()))
     assert code not in repr([cache.get(k.split(":", 2)[-1]) for k in cache._cache])
+
+
+@pytest.mark.spec("ASVS 2.2.1")
+def test_wrong_codes_count_against_the_accounts_hourly_ceiling(
+    client: Any, session_request: Any, make_customer: Any, settings: Any
+) -> None:
+    from provider_auth.security.login import customer_authenticate
+
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 3
+    user = make_customer(requires_email_otp=True, password="correct-horse-battery")
+    _start(client, session_request, user)
+    code = _code_from_mail()
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(3):
+        client.post(VERIFY, {"code": wrong})
+    # With the password right, the account is now locked for the hour.
+    result = customer_authenticate(
+        request=session_request(), email=user.email, password="correct-horse-battery"
+    )
+    assert result.locked_out
