@@ -215,3 +215,47 @@ def _database_text() -> str:
     ]
     parts += [repr(SessionStore().decode(s.session_data)) for s in Session.objects.all()]
     return "\n".join(parts)
+
+
+# --- Access logs outside Django --------------------------------------------------------------
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.spec("ASVS 7.1.1")
+def test_gunicorns_access_log_has_the_path_but_no_query_string_or_credentials() -> None:
+    import ast
+
+    # Read the setting without executing the file (it sets up Prometheus' multiprocess dir).
+    tree = ast.parse((ROOT / "deploy" / "gunicorn.conf.py").read_text())
+    (fmt,) = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(getattr(t, "id", "") == "access_log_format" for t in node.targets)
+        and isinstance(node.value, ast.Constant)
+    ]
+    assert "%(U)s" in fmt  # path only
+    for leaky in ("%(r)s", "%(q)s", "%(f)s", "{authorization}i", "{cookie}i"):
+        assert leaky not in fmt.lower(), leaky
+
+
+@pytest.mark.spec("ASVS 7.1.1")
+def test_nginx_logs_the_path_only_and_no_referer() -> None:
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    log_formats = re.findall(r"log_format\s+\w+[^;]*;", conf, flags=re.S)
+    assert log_formats, "nginx.conf should define its own access log format"
+    for fmt in log_formats:
+        assert "$uri" in fmt
+        for leaky in (
+            "$request ",
+            '$request"',
+            "$request_uri",
+            "$args",
+            "$query_string",
+            "$http_referer",
+            "$http_authorization",
+            "$http_cookie",
+        ):
+            assert leaky not in fmt, leaky
+    for line in re.findall(r"^\s*access_log\s+[^;]+;", conf, flags=re.M):
+        assert "off" in line or "noquery" in line, line
