@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import json
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from django.http import HttpRequest, HttpResponse
@@ -81,10 +82,18 @@ def test_the_limit_may_be_a_callable_read_per_request() -> None:
     assert view(rf.get("/", REMOTE_ADDR="198.51.100.1")).status_code == 200
 
 
-def test_the_client_key_comes_from_basic_auth_or_the_form_body() -> None:
+def test_the_client_key_is_only_given_to_a_client_that_proves_its_secret(
+    make_oauth_client: Any,
+) -> None:
+    _, secret = make_oauth_client(client_id="flatpeak")
     rf = RequestFactory()
-    assert key_client(rf.post("/", HTTP_AUTHORIZATION=_basic("flatpeak"))) == "client:flatpeak"
-    assert key_client(rf.post("/", {"client_id": "partner"})) == "client:partner"
+    good = key_client(rf.post("/", HTTP_AUTHORIZATION=_basic("flatpeak", secret)))
+    assert good == "client:flatpeak"
+    form = rf.post("/", {"client_id": "flatpeak", "client_secret": secret})
+    assert key_client(form) == "client:flatpeak"
+    assert key_client(rf.post("/", HTTP_AUTHORIZATION=_basic("flatpeak", "wrong"))) is None
+    assert key_client(rf.post("/", {"client_id": "flatpeak"})) is None
+    assert key_client(rf.post("/", HTTP_AUTHORIZATION=_basic("nobody", secret))) is None
     assert key_client(rf.post("/", HTTP_AUTHORIZATION="Basic !!!not-base64")) is None
     assert key_client(rf.get("/")) is None
 
