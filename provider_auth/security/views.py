@@ -19,7 +19,7 @@ from accounts.models import User
 from provider_auth.security import otp
 from provider_auth.security.forms import OneTimeCodeForm, OtpPreferenceForm
 from provider_auth.security.login import customer_authenticate
-from provider_auth.security.ratelimit import key_ip, rate_limit
+from provider_auth.security.ratelimit import auth_uri_limit, key_ip, rate_limit
 from provider_auth.security.services import user_otp_preference_set
 from provider_auth.security.session import user_logout_everywhere
 
@@ -117,7 +117,7 @@ def logged_out(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
-@rate_limit(key_ip, 60, 60, scope="account_login:ip", html=True)
+@rate_limit(key_ip, auth_uri_limit, 60, scope="account_login:ip", html=True)
 def account_login(request: HttpRequest) -> HttpResponse:
     """The account site's login (/account/login/), served here so it gets the hardened service.
 
