@@ -67,8 +67,10 @@ def report_write(*, results: dict[str, Any], path: Path) -> None:
         "the analysis below the tables comes from `benchmarks/notes.md`.",
         "",
         f"Run finished {results['finished_at']}. Every wrk target: {settings['connections']} "
-        f"connections, {settings['threads']} wrk threads, {settings['duration']} s, measured one "
-        "after the other in the same run against servers started once.",
+        f"connections, {settings['threads']} wrk threads, {settings.get('rounds', 1)} rounds × "
+        f"{settings['duration']} s, round-robin over all targets in the same run against servers "
+        "started once (req/s over all rounds; p50/p99 of the median round; the per-round req/s "
+        "are in `benchmarks/results/latest.json`).",
         "",
         "## Machine",
         "",
