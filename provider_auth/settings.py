@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "provider_auth.ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "provider_auth.security.middleware.SecurityHeadersMiddleware",
+    # NUL bytes in input answered 400 before any view or query sees them (PostgreSQL: 500).
+    "provider_auth.security.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

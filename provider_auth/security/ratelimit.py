@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -63,6 +63,36 @@ def rate_limit_hit(
     return RateLimitResult(
         allowed=count <= limit, count=count, limit=limit, retry_after=retry_after
     )
+
+
+def counter_incr(*, key: str, timeout: int) -> int:
+    """Add one to the shared counter `key`, creating it with `timeout` seconds to live, and
+    return the new count.
+
+    Same semantics as `cache.add(key, 0)` + `cache.incr(key)` (what `rate_limit_hit` does), but
+    on Redis in one round trip — a pipeline of `SET key 0 EX timeout NX` and `INCR key` — where
+    Django's RedisCache needs three (SET NX, then EXISTS and INCR). Both commands are atomic on
+    the server, so the count stays exact across workers and hosts. Other cache backends (the
+    in-memory one of development and tests) take the portable path.
+    """
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        # RedisCache's own client factory (`_cache` is its RedisCacheClient): same pool, same
+        # value encoding (integers are stored as plain integers, so cache.get() reads them).
+        client = backend._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(full_key, 0, ex=timeout, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    backend.add(key, 0, timeout=timeout)
+    try:
+        return backend.incr(key)
+    except ValueError:  # expired between add and incr
+        backend.set(key, 1, timeout=timeout)
+        return 1
 
 
 def rate_limit_peek(*, scope: str, key: str, window: int, now: float | None = None) -> int:
@@ -141,6 +171,8 @@ def key_client(request: HttpRequest) -> str | None:
     if claimed is None:
         return None
     client_id, secret = claimed
+    if "\x00" in client_id:
+        return None
     stored = (
         OAuthClient.objects.filter(client_id=client_id[:100], is_active=True)
         .values_list("client_secret_hash", flat=True)
@@ -213,8 +245,8 @@ def basic_credentials_malformed(request: HttpRequest) -> bool:
     if scheme.lower() != "basic":
         return False
     try:
-        decoded = base64.b64decode(credentials.encode("ascii"), validate=True)
-        return ":" not in decoded.decode("utf-8")
+        text = base64.b64decode(credentials.encode("ascii"), validate=True).decode("utf-8")
+        return ":" not in text or "\x00" in unquote(text)
     except (UnicodeError, binascii.Error, ValueError):
         return True
 

@@ -163,3 +163,45 @@ def test_a_brand_logo_that_is_not_a_clean_https_url_adds_no_image_source(brand_l
     with override_settings(BRAND_LOGO=brand_logo):
         policy = content_security_policy()
     assert "img-src 'self' data:;" in policy and "script-src *" not in policy
+
+
+@pytest.mark.spec("ASVS 5.1.3")
+@pytest.mark.parametrize(
+    ("method", "path", "data", "kind"),
+    [
+        ("get", "/oauth/authorize?client_id=a%00b", None, "oauth"),
+        (
+            "post",
+            "/oauth/token",
+            {"grant_type": "refresh_token", "refresh_token": "a\x00"},
+            "oauth",
+        ),
+        ("get", "/api/v1/tariff?direction=IMPORT%00", None, "api"),
+        ("get", "/flatpeak/auth?connect_token=cot_%00", None, "page"),
+        ("post", "/account/login/", {"username": "a\x00@b.c", "password": "x"}, "page"),
+    ],
+)
+def test_input_with_nul_bytes_gets_a_400_not_a_database_error(
+    db: None, method: str, path: str, data: dict | None, kind: str
+) -> None:
+    from django.test import Client
+
+    response = getattr(Client(), method)(path, data, secure=True)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    if kind == "oauth":
+        assert response.json()["error"] == "invalid_request"
+    elif kind == "api":
+        assert response.json()["object"] == "error"
+    else:
+        assert response["Content-Type"].startswith("text/html")
+        assert "Content-Security-Policy" in response
+
+
+def test_a_basic_client_id_with_a_nul_byte_is_invalid_client(db: None) -> None:
+    import base64
+
+    from django.test import Client
+
+    header = "Basic " + base64.b64encode(b"flat%00peak:secret").decode()
+    response = Client().post("/oauth/token", {}, secure=True, HTTP_AUTHORIZATION=header)
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
