@@ -213,3 +213,35 @@ def test_response_times_of_unknown_wrong_and_locked_are_statistically_indistingu
         leaky.append(_timed(locked.email, "198.51.100.200"))
         skip["on"] = False
     assert mann_whitney_p(control, leaky) < 1e-3
+
+
+@pytest.mark.spec("ASVS 2.2.1")
+def test_in_the_connect_flow_a_lockout_keeps_the_failure_status_and_the_cancel_escape(
+    settings: Any, make_customer: Any, make_oauth_client: Any
+) -> None:
+    import responses
+
+    from tests.provider_auth.connect.conftest import API, Browser, FakeFlatPeak
+
+    settings.FLATPEAK_API_URL = API
+    settings.FLATPEAK_ACCOUNT_ID = "acc_provider"
+    settings.FLATPEAK_API_KEY = "sk_test_key"
+    settings.FLATPEAK_REDIRECT_HOSTS = ["connect.flatpeak.com"]
+    make_oauth_client(client_id="flatpeak", name="FlatPeak")
+    user = make_customer(email="kim@example.com", password=PASSWORD)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeFlatPeak(mock).context()
+        browser = Browser(REMOTE_ADDR="203.0.113.77")
+        page = browser.open()
+        login_url = browser.action(page, "login")
+        failures = [
+            browser.post(login_url, {"username": user.email, "password": "wrong"}) for _ in range(5)
+        ]
+        locked = browser.post(login_url, {"username": user.email, "password": PASSWORD})
+    assert {r.status_code for r in failures} == {locked.status_code}
+    assert locked.status_code >= 400
+    html = locked.content.decode()
+    assert "Too many attempts" in html
+    cancel = login_url.rsplit("/", 1)[0] + "/cancel"
+    assert f'action="{cancel}"' in html
+    assert "_auth_user_id" not in browser.client.session
