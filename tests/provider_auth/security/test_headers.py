@@ -205,3 +205,30 @@ def test_a_basic_client_id_with_a_nul_byte_is_invalid_client(db: None) -> None:
     header = "Basic " + base64.b64encode(b"flat%00peak:secret").decode()
     response = Client().post("/oauth/token", {}, secure=True, HTTP_AUTHORIZATION=header)
     assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.spec("ASVS 8.2.1")
+@pytest.mark.spec("RFC9700 4.2.4")
+def test_every_connect_flow_page_is_no_store_and_keeps_flatpeak_in_form_action(
+    settings: Any, make_customer: Any, make_oauth_client: Any
+) -> None:
+    import responses
+
+    from tests.provider_auth.connect.conftest import API, Browser, FakeFlatPeak
+
+    settings.FLATPEAK_API_URL = API
+    settings.FLATPEAK_ACCOUNT_ID = "acc_provider"
+    settings.FLATPEAK_API_KEY = "sk_test_key"
+    settings.FLATPEAK_REDIRECT_HOSTS = ["connect.flatpeak.com"]
+    make_oauth_client(client_id="flatpeak", name="FlatPeak")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        FakeFlatPeak(mock).context()
+        browser = Browser()
+        entry = browser.get("/flatpeak/auth", connect_token="cot_68541c4c407600f62fd98a97")
+        login_page = browser.get(entry["Location"])
+        failed = browser.post(
+            browser.action(login_page, "login"), {"username": "x@example.com", "password": "y"}
+        )
+    for response in (entry, login_page, failed):
+        assert "no-store" in response["Cache-Control"], response
+        assert "https://connect.flatpeak.com" in _csp(response)["form-action"]
