@@ -79,3 +79,19 @@ def test_the_customer_switches_the_one_time_code_on_with_their_password(
     assert done.status_code == HTTPStatus.SEE_OTHER
     user.refresh_from_db()
     assert user.requires_email_otp
+
+
+@pytest.mark.spec("ASVS 2.2.3")
+def test_the_customer_is_emailed_when_the_one_time_code_setting_changes(
+    client: Any, make_customer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    user = make_customer(password=PASSWORD, requires_email_otp=True)
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/security/", {"password": PASSWORD})  # switched off
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [user.email]
+    assert "no longer asks for a one-time code" in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/security/", {"password": PASSWORD})  # no change: no email
+    assert len(mail.outbox) == 1
