@@ -99,3 +99,25 @@ class ConnectSession(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (SessionState.COMPLETED, SessionState.FAILED)
+
+
+class ConnectSessionLogo(models.Model):
+    """The device maker's logo, fetched server-side once and served from our origin.
+
+    Its own table so the flow row every page loads and locks stays small; it goes with the
+    session (cascade) and is dropped once the session is over.
+    """
+
+    session = models.OneToOneField(
+        ConnectSession, on_delete=models.CASCADE, primary_key=True, related_name="logo"
+    )
+    content_type = models.CharField(max_length=16)  # one of flatpeak.logo.CONTENT_TYPES
+    content = models.BinaryField()
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("connect session logo")
+        verbose_name_plural = _("connect session logos")
+
+    def __str__(self) -> str:
+        return f"logo of {self.session_id} ({self.content_type})"

@@ -14,7 +14,12 @@ from django.http import HttpRequest
 from accounts.models import Premise, User
 from accounts.selectors import contract_get_active, premise_list_with_active_contract
 from provider_auth.connect import crypto
-from provider_auth.connect.models import ConnectSession, FlowKind
+from provider_auth.connect.models import (
+    ConnectSession,
+    ConnectSessionLogo,
+    FlowKind,
+    SessionState,
+)
 from provider_auth.flatpeak.client import SessionContext, redirect_host_allowed
 from provider_auth.oauth.models import OAuthClient
 
@@ -54,6 +59,21 @@ def connect_session_is_idle(*, session: ConnectSession, now: dt.datetime) -> boo
 
 def connect_session_context(*, session: ConnectSession) -> SessionContext:
     return SessionContext.from_dict(session.context)
+
+
+def connect_session_logo_exists(*, session: ConnectSession) -> bool:
+    """True when a checked logo is stored for the session (pages then show `connect:logo`)."""
+    return ConnectSessionLogo.objects.filter(session_id=session.pk).exists()
+
+
+def connect_session_logo_get(*, session: ConnectSession) -> ConnectSessionLogo | None:
+    """The stored logo, only while the session's pages can show it (open or awaiting retry)."""
+    if session.kind != FlowKind.FLATPEAK or session.state not in (
+        SessionState.OPEN,
+        SessionState.DECIDED,
+    ):
+        return None
+    return ConnectSessionLogo.objects.filter(session_id=session.pk).first()
 
 
 def connect_session_token(*, session: ConnectSession) -> str:

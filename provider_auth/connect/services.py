@@ -21,7 +21,13 @@ from django.utils import timezone
 from accounts.models import Premise, User
 from provider_auth.audit.services import audit_record
 from provider_auth.connect import crypto
-from provider_auth.connect.models import ConnectSession, FlowKind, Outcome, SessionState
+from provider_auth.connect.models import (
+    ConnectSession,
+    ConnectSessionLogo,
+    FlowKind,
+    Outcome,
+    SessionState,
+)
 from provider_auth.connect.selectors import (
     connect_session_fallback_redirect,
     connect_session_get_by_token,
@@ -44,6 +50,7 @@ from provider_auth.flatpeak.errors import (
     FlatPeakRejected,
     FlatPeakUnavailable,
 )
+from provider_auth.flatpeak.logo import Logo
 from provider_auth.oauth.authorize import (
     AuthorizationRequest,
     authorization_code_issue,
@@ -79,12 +86,18 @@ def _metric_flow_outcome(status: str) -> None:
 
 
 def connect_session_open(
-    *, request: HttpRequest, connect_token: str, context: SessionContext
+    *,
+    request: HttpRequest,
+    connect_token: str,
+    context: SessionContext,
+    logo: Logo | None = None,
 ) -> ConnectSession:
     """Create the connect session for a token on its first arrival, bound to this browser.
 
-    If the same token was opened concurrently, the existing row wins and is returned (the
-    caller then checks the binding, as for any later arrival).
+    `logo` is the device maker's logo, already fetched and checked (`flatpeak.logo`); it is
+    kept with the session and served from our origin. If the same token was opened
+    concurrently, the existing row wins and is returned (the caller then checks the binding,
+    as for any later arrival).
     """
     secret = secrets.token_urlsafe(32)
     try:
@@ -101,6 +114,10 @@ def connect_session_open(
                 flatpeak_account_id=context.account_id,
                 flatpeak_account_name=context.display_name,
             )
+            if logo is not None:
+                ConnectSessionLogo.objects.create(
+                    session=session, content_type=logo.content_type, content=logo.content
+                )
     except IntegrityError:
         existing = connect_session_get_by_token(connect_token=connect_token)
         if existing is None:
@@ -490,6 +507,11 @@ def connect_sessions_expire(*, now: dt.datetime | None = None) -> int:
     ).update(state=SessionState.EXPIRED)
     for _ in range(expired):
         _metric_flow_outcome("expired")
+    # A logo serves only the flow's pages: drop it once the session can show none.
+    ConnectSessionLogo.objects.exclude(
+        session__state__in=(SessionState.OPEN, SessionState.DECIDED)
+    ).delete()
     retention_cutoff = now - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
-    deleted, _details = ConnectSession.objects.filter(created_at__lt=retention_cutoff).delete()
+    _total, details = ConnectSession.objects.filter(created_at__lt=retention_cutoff).delete()
+    deleted = details.get(ConnectSession._meta.label, 0)
     return expired + deleted

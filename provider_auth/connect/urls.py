@@ -18,5 +18,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("flatpeak/auth/s/<str:public_id>/no-tariff", views.no_tariff_submit, name="no_tariff"),
     path("flatpeak/auth/s/<str:public_id>/cancel", views.cancel_submit, name="cancel"),
     path("flatpeak/auth/s/<str:public_id>/retry", views.retry_submit, name="retry"),
+    path("flatpeak/auth/s/<str:public_id>/logo", views.logo, name="logo"),
     path("oauth/authorize", views.oauth_authorize, name="oauth_authorize"),
 ]

@@ -28,13 +28,18 @@ from accounts.selectors import contract_get_active
 from provider_auth.connect import selectors, services
 from provider_auth.connect.forms import PremiseChoiceForm
 from provider_auth.connect.models import ConnectSession, FlowKind, Outcome, SessionState
-from provider_auth.flatpeak.client import FlatPeakClient, connect_token_is_valid
+from provider_auth.flatpeak.client import (
+    FlatPeakClient,
+    connect_token_is_valid,
+    connect_token_redact,
+)
 from provider_auth.flatpeak.errors import (
     FlatPeakMisconfigured,
     FlatPeakNotFound,
     FlatPeakRejected,
     FlatPeakUnavailable,
 )
+from provider_auth.flatpeak.logo import partner_logo_fetch
 from provider_auth.oauth.authorize import (
     AuthorizationRequestInvalid,
     authorization_error_response,
@@ -74,10 +79,11 @@ def _partner(session: ConnectSession) -> dict[str, str]:
     if session.kind == FlowKind.OAUTH:
         return {"name": session.flatpeak_account_name}
     context = selectors.connect_session_context(session=session)
+    has_logo = selectors.connect_session_logo_exists(session=session)
     return {
         "name": context.display_name,
-        # Never load a logo over plain http, even where DEBUG lets links through.
-        "logo_url": context.logo_url if context.logo_url.startswith("https://") else "",
+        # Fetched and checked server-side, served by us: pages load no third-party resource.
+        "logo_url": reverse("connect:logo", args=[session.public_id]) if has_logo else "",
         "terms_url": context.terms_url,
         "privacy_url": context.privacy_url,
         "support_url": context.support_url,
@@ -297,8 +303,9 @@ def entry(request: HttpRequest) -> HttpResponse:
             return _unavailable(request)
         except FlatPeakRejected:
             return _unavailable(request, status=502)
+        logo = partner_logo_fetch(url=context.logo_url, label=connect_token_redact(token))
         session = services.connect_session_open(
-            request=request, connect_token=token, context=context
+            request=request, connect_token=token, context=context, logo=logo
         )
     if session.is_finished:
         return _finished(request, session)
@@ -340,6 +347,39 @@ def oauth_authorize(request: HttpRequest) -> HttpResponse:
         },
     )
     return _see_other(_step_url(session))
+
+
+# --- The device maker's logo, same-origin ----------------------------------------------------
+LOGO_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+def _logo_refusal(status: int) -> HttpResponse:
+    response = HttpResponse(status=status, content_type="text/plain; charset=utf-8")
+    response["Content-Security-Policy"] = LOGO_CSP
+    return response
+
+
+@require_GET
+def logo(request: HttpRequest, public_id: str) -> HttpResponse:
+    """`GET /flatpeak/auth/s/<id>/logo`: the stored logo, only to the browser bound to the flow.
+
+    An image, never a page: refusals are empty 404/403s, and the body is served under a CSP
+    that blocks everything should someone open it as a document.
+    """
+    session = selectors.connect_session_get(public_id=public_id)
+    if session is None:
+        return _logo_refusal(404)
+    if not selectors.connect_session_is_bound(session=session, request=request):
+        return _logo_refusal(403)
+    stored = selectors.connect_session_logo_get(session=session)
+    if stored is None:
+        return _logo_refusal(404)
+    response = HttpResponse(bytes(stored.content), content_type=stored.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = LOGO_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Cache-Control"] = "private, max-age=600"
+    return response
 
 
 # --- The step page: which page this flow needs now ----------------------------------------

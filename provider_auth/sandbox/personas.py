@@ -1,6 +1,7 @@
 """The device makers the sandbox can play. One of them is hostile on purpose.
 
-`logo` is a static path (made absolute per request); the hostile persona carries raw strings
+`logo` is a static path (made absolute per request), a PNG because the provider fetches logos
+server-side and refuses SVG (script in an image); the hostile persona carries raw strings
 that a careless template or URL check would turn into script execution.
 """
 
@@ -31,7 +32,7 @@ PERSONAS: tuple[Persona, ...] = (
         account_id="acc_sbx_heatwise",
         display_name="HeatWise Heat Pumps",
         description=_("A heat-pump maker with a logo and all policy links."),
-        logo="sandbox/logos/heatwise.svg",
+        logo="sandbox/logos/heatwise.png",
         terms_url="https://heatwise.example/terms",
         privacy_url="https://heatwise.example/privacy",
         support_url="https://heatwise.example/support",
@@ -41,7 +42,7 @@ PERSONAS: tuple[Persona, ...] = (
         account_id="acc_sbx_voltcar",
         display_name="VoltCar EV Charging",
         description=_("An EV charger app that schedules charging on cheap hours."),
-        logo="sandbox/logos/voltcar.svg",
+        logo="sandbox/logos/voltcar.png",
         terms_url="https://voltcar.example/legal/terms",
         privacy_url="https://voltcar.example/legal/privacy",
         support_url="https://voltcar.example/help",

@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import Direction, Premise, User
+from provider_auth.flatpeak import logo as logo_module
 from provider_auth.oauth.models import OAuthClient
 
 TOKEN = "cot_68541c4c407600f62fd98a97"
@@ -20,13 +21,19 @@ API = "https://api.flatpeak.test"
 SESSION_URL = f"{API}/connect/session/{TOKEN}"
 DONE_URL = "https://connect.flatpeak.com/done?session=1"
 PASSWORD = "correct-horse-battery"
+LOGO_URL = "https://cdn.heatly.example/logo.png"
+# A minimal valid PNG (1x1): the magic bytes are what the logo fetcher checks.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
+)
 
 
 def context_body(**account_overrides: Any) -> dict[str, Any]:
     account = {
         "id": "acc_heatly",
         "display_name": "Heatly Pumps",
-        "logo_url": "https://cdn.heatly.example/logo.png",
+        "logo_url": LOGO_URL,
         "terms_url": "https://heatly.example/terms",
         "privacy_url": "https://heatly.example/privacy",
         "support_url": "https://heatly.example/support",
@@ -54,6 +61,15 @@ class FakeFlatPeak:
             SESSION_URL, json=body if body is not None else {"redirect_uri": DONE_URL}, **kwargs
         )
 
+    def logo(
+        self, body: bytes = PNG, content_type: str = "image/png", url: str = LOGO_URL, **kwargs: Any
+    ) -> None:
+        """The device maker's logo host (a third party, reached by our server only)."""
+        self.mock.get(url, body=body, content_type=content_type, **kwargs)
+
+    def logo_calls(self) -> int:
+        return sum(1 for c in self.mock.calls if c.request.url == LOGO_URL)
+
     def submissions(self) -> list[Any]:
         return [c.request for c in self.mock.calls if c.request.method == "POST"]
 
@@ -61,7 +77,9 @@ class FakeFlatPeak:
         return [json.loads(r.body) for r in self.submissions()]
 
     def context_calls(self) -> int:
-        return sum(1 for c in self.mock.calls if c.request.method == "GET")
+        return sum(
+            1 for c in self.mock.calls if c.request.method == "GET" and c.request.url == SESSION_URL
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +90,12 @@ def _flatpeak_settings(settings: Any) -> None:
     settings.FLATPEAK_RETRY_DEADLINE = 0.3
     settings.FLATPEAK_REDIRECT_HOSTS = ["connect.flatpeak.com"]
     settings.PUBLIC_BASE_URL = "https://auth.provider.example"
+
+
+@pytest.fixture(autouse=True)
+def _public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS leaves the process: every logo host resolves to a public address (no lookups)."""
+    monkeypatch.setattr(logo_module, "host_resolve", lambda host, port: ["93.184.215.14"])
 
 
 @pytest.fixture
