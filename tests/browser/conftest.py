@@ -168,6 +168,17 @@ class Recorder:
         return {urlsplit(r.url).netloc for r in self.requests if urlsplit(r.url).scheme != "data"}
 
 
+def _close(context: Any) -> None:
+    # Let requests still under way finish first: the server shares the test database, which is
+    # flushed right after the test.
+    for page in context.pages:
+        try:
+            page.wait_for_load_state("networkidle", timeout=5_000)
+        except Exception:  # noqa: BLE001, S110 - best effort; closing aborts the rest
+            pass
+    context.close()
+
+
 def _new_page(browser: Any, sites: Sites, **options: Any) -> tuple[Any, Any, Recorder]:
     context = browser.new_context(**{**PHONE, **options})
     context.set_default_timeout(15_000)
@@ -182,14 +193,16 @@ def phone(chromium_browser: Any, sites: Sites) -> Iterator[a11y.Phone]:
     """A phone-sized page with JavaScript on (touch, 390×844, device scale factor 3)."""
     context, page, recorder = _new_page(chromium_browser, sites)
     yield a11y.Phone(page=page, recorder=recorder, sites=sites, artifacts=ARTIFACTS)
-    context.close()
+    _close(context)
 
 
 @pytest.fixture
 def phone_without_js(chromium_browser: Any, sites: Sites) -> Iterator[a11y.Phone]:
     context, page, recorder = _new_page(chromium_browser, sites, java_script_enabled=False)
-    yield a11y.Phone(page=page, recorder=recorder, sites=sites, artifacts=ARTIFACTS)
-    context.close()
+    yield a11y.Phone(
+        page=page, recorder=recorder, sites=sites, artifacts=ARTIFACTS, javascript=False
+    )
+    _close(context)
 
 
 @pytest.fixture
@@ -200,8 +213,14 @@ def phone_factory(chromium_browser: Any, sites: Sites) -> Iterator[Callable[...,
     def make(**options: Any) -> a11y.Phone:
         context, page, recorder = _new_page(chromium_browser, sites, **options)
         contexts.append(context)
-        return a11y.Phone(page=page, recorder=recorder, sites=sites, artifacts=ARTIFACTS)
+        return a11y.Phone(
+            page=page,
+            recorder=recorder,
+            sites=sites,
+            artifacts=ARTIFACTS,
+            javascript=options.get("java_script_enabled", True),
+        )
 
     yield make
     for context in contexts:
-        context.close()
+        _close(context)

@@ -62,3 +62,31 @@ def wait_for_connect_web(phone: Phone) -> None:
 
 def connect_web_status(phone: Phone) -> str:
     return phone.page.get_by_test_id("status").inner_text().strip()
+
+
+_ACTIVE_JS = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return '';
+  const label = el.labels && el.labels.length ? el.labels[0].innerText : '';
+  return (el.getAttribute('aria-label') || label || el.innerText || el.value || '').trim();
+}
+"""
+
+
+def tab_to(phone: Phone, name: str, *, max_stops: int = 60) -> None:
+    """Press Tab until the focused element is called `name` (as a screen reader would say)."""
+    seen = []
+    for _ in range(max_stops):
+        phone.page.keyboard.press("Tab")
+        current = phone.page.evaluate(_ACTIVE_JS)
+        if current == name or current.startswith(name):
+            return
+        seen.append(current)
+    raise AssertionError(f"{name!r} cannot be reached with Tab; focus went {seen}")
+
+
+def press_enter_and_wait(phone: Phone) -> None:
+    """Enter on a focused submit button or field: wait for the page it leads to."""
+    with phone.page.expect_navigation(wait_until="load"):
+        phone.page.keyboard.press("Enter")

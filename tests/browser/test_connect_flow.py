@@ -92,11 +92,6 @@ def test_a_wrong_password_shows_an_error_tied_to_the_form_then_the_right_one_wor
     assert connect_web_status(phone) == "AUTHORISED"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lockout_response (provider_auth/security/lockout.py) returns an unrendered "
-    "TemplateResponse from axes' middleware: ContentNotRenderedError, a 500 instead of the page",
-)
 def test_too_many_wrong_passwords_show_the_lockout_page(phone) -> None:
     flow_start(phone)
     for _ in range(6):
