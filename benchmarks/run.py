@@ -410,6 +410,36 @@ def run_all(
     )
     peer = json.loads((work / "peer.json").read_text())
 
+    print("== service time (CPU per request, in-process)", flush=True)
+    sh(
+        str(OUR_PY),
+        "benchmarks/seed.py",
+        "mint",
+        "400",
+        str(work / "service-refresh.txt"),
+        env=seed_env,
+    )
+    service = json.loads(
+        sh(
+            str(OUR_PY),
+            "benchmarks/service_time.py",
+            str(work / "ours.json"),
+            str(work / "service-refresh.txt"),
+            env={**seed_env, "BENCHMARK_VIEWS": "true", "FAST_PASSWORD_HASHER": "false"},
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    service.update(
+        json.loads(
+            sh(str(PEER_PY), "service_time.py", str(work / "peer.json"), env=peer_env, cwd=PEER)
+            .strip()
+            .splitlines()[-1]
+        )
+    )
+    results["service_time_ms"] = service
+    print(f"  {service}", flush=True)
+
     print("== serving (production password hasher)", flush=True)
     server = gunicorn_ours(
         our_env(database="fp_e_bench", fake_flatpeak=fake_url, fast_hasher=False)

@@ -1,0 +1,84 @@
+"""CPU time per request, in-process (Django test client through the full middleware stack, on
+the benchmark database): a measure of our own cost that other load on a shared machine barely
+moves. Run by benchmarks/run.py with the benchmark's env; prints one JSON object.
+
+    python benchmarks/service_time.py SEED.json TOKENS.txt
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "provider_auth.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.test import Client  # noqa: E402
+
+HOST = "auth.bench.test"
+
+
+def cpu_ms(call: Callable[[], object], *, calls: int = 100, repeats: int = 3) -> float:
+    """Median over `repeats` of the mean CPU milliseconds per call."""
+    call()  # warm: imports, connections, caches
+    samples = []
+    for _ in range(repeats):
+        started = time.process_time()
+        for _ in range(calls):
+            call()
+        samples.append((time.process_time() - started) * 1000 / calls)
+    return round(statistics.median(samples), 3)
+
+
+def main() -> None:
+    seed = json.loads(Path(sys.argv[1]).read_text())
+    refresh_tokens = iter(Path(sys.argv[2]).read_text().split())
+    import base64
+
+    client = Client(HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {seed['access_token']}"}
+    etag = client.get("/api/v1/tariff", **bearer)["ETag"]
+    basic = (
+        "Basic "
+        + base64.b64encode(f"{seed['client_id']}:{seed['client_secret']}".encode()).decode()
+    )
+
+    def checked(status: int, call: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            response = call()
+            assert response.status_code == status, (status, response.status_code)  # type: ignore[attr-defined]
+            return response
+
+        return run
+
+    targets = {
+        "a_constant_json": checked(200, lambda: client.get("/bench/constant")),
+        "a1_single_row": checked(200, lambda: client.get("/bench/single-row", **bearer)),
+        "b_tariff_200": checked(200, lambda: client.get("/api/v1/tariff", **bearer)),
+        "c_tariff_304": checked(
+            304, lambda: client.get("/api/v1/tariff", HTTP_IF_NONE_MATCH=etag, **bearer)
+        ),
+        "d_refresh_grant": checked(
+            200,
+            lambda: client.post(
+                "/oauth/token",
+                {"grant_type": "refresh_token", "refresh_token": next(refresh_tokens)},
+                HTTP_AUTHORIZATION=basic,
+            ),
+        ),
+        "e_metadata": checked(200, lambda: client.get("/.well-known/oauth-authorization-server")),
+    }
+    print(json.dumps({key: cpu_ms(call) for key, call in targets.items()}))
+
+
+if __name__ == "__main__":
+    main()
