@@ -83,6 +83,7 @@ TITLES = {
     "ASVS 3.4.2": "Session cookie HttpOnly",
     "ASVS 3.4.3": "Session cookie SameSite",
     "ASVS 3.4.4": "Session cookie __Host- prefix",
+    "ASVS 4.2.1": "Protection against insecure direct object references",
     "ASVS 4.2.2": "CSRF protection",
     "ASVS 5.1.3": "Input validation (positive allow lists)",
     "ASVS 5.1.5": "Redirects only to allow-listed destinations",
@@ -90,8 +91,10 @@ TITLES = {
     "ASVS 7.1.1": "No credentials or tokens in logs",
     "ASVS 7.3.3": "Security logs protected from modification",
     "ASVS 8.2.1": "Anti-caching headers on sensitive pages",
+    "ASVS 12.1.1": "Large files refused",
     "ASVS 12.2.1": "Untrusted data handled safely",
     "ASVS 12.4.1": "Files served safely",
+    "ASVS 12.5.2": "Fetched files never executed as HTML or script",
     "ASVS 12.6.1": "Server-side request allow list",
     "ASVS 14.1.1": "Secure, repeatable deployment configuration",
     "ASVS 14.4.3": "Content-Security-Policy",
@@ -152,8 +155,8 @@ GAPS = [
     (
         "ASVS 14.4.3",
         "CSP img-src allows data:",
-        "The brand icon falls back to `data:,`; img-src is `'self' https: data:` instead of the "
-        "issue's `'self' https:`.",
+        "The brand icon falls back to `data:,`; img-src is `'self' data:` (plus BRAND_LOGO's https "
+        "host; partner logos are served same-origin) instead of the issue's `'self' https:`.",
     ),
     (
         "RFC6819 4.4.1.11",

@@ -28,6 +28,7 @@ def logo_url(browser: Browser) -> str:
     return browser.step_url + "logo"
 
 
+@pytest.mark.spec("ASVS 12.5.2")
 def test_the_login_page_shows_the_logo_from_our_origin_and_it_is_served_with_safe_headers(
     browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
 ) -> None:

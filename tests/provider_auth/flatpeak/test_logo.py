@@ -75,7 +75,7 @@ def test_the_request_carries_no_credentials_and_asks_for_no_compression(
     assert sent.headers["Host"] == "cdn.heatly.example"
 
 
-@pytest.mark.spec("ASVS 12.4.1")
+@pytest.mark.spec("ASVS 12.1.1")
 def test_a_body_over_the_size_cap_is_refused(remote: responses.RequestsMock) -> None:
     remote.get(URL, body=PNG + b"\x00" * MAX_BYTES, content_type="image/png")
     with pytest.raises(LogoRefused, match="larger than"):
