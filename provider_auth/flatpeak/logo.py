@@ -91,15 +91,16 @@ class _PinnedAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> Any:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
         hostname = host_params["host"]
-        host_params = {**host_params, "host": self._address}
-        if host_params["scheme"] == "https":
-            pool_kwargs = {**pool_kwargs, "server_hostname": hostname, "assert_hostname": hostname}
-        return host_params, pool_kwargs
+        pinned_host: dict[str, Any] = {**host_params, "host": self._address}
+        pinned_pool: dict[str, Any] = dict(pool_kwargs)
+        if pinned_host["scheme"] == "https":
+            pinned_pool.update(server_hostname=hostname, assert_hostname=hostname)
+        return pinned_host, pinned_pool
 
 
 def logo_fetch(*, url: str) -> Logo:

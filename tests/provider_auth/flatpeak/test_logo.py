@@ -311,3 +311,73 @@ def test_a_slow_drip_is_abandoned_at_the_total_deadline(
     with pytest.raises(LogoRefused, match="too slow"):
         logo_fetch(url=url)
     assert time.monotonic() - started < 2.0
+
+
+def _self_signed(tmp_path: Any, host: str) -> tuple[str, str]:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_https_is_pinned_too_and_still_verifies_the_certificate_for_the_host_name(
+    tmp_path: Any, settings: Any, resolves_to: Any
+) -> None:
+    import socket
+    import ssl
+
+    settings.DEBUG = True  # the TLS server listens on loopback
+    host = "logo.heatly.test"  # not in DNS: reached only through the pinned address
+    cert, key = _self_signed(tmp_path, host)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server_names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def accept_once() -> None:
+        conn, _ = listener.accept()
+        try:
+            with context.wrap_socket(conn, server_side=True):
+                pass
+        except (ssl.SSLError, OSError):
+            pass  # the client refuses our self-signed certificate: that is the point
+
+    thread = threading.Thread(target=accept_once, daemon=True)
+    thread.start()
+    resolves_to("127.0.0.1")
+    try:
+        with pytest.raises(LogoRefused, match="SSLError"):
+            logo_fetch(url=f"https://{host}:{port}/logo.png")
+        thread.join(timeout=5)
+    finally:
+        listener.close()
+    assert server_names == [host]
