@@ -14,24 +14,22 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from provider_auth.security.ratelimit import counter_incr
 
 WINDOW_SECONDS = 3600
 
 
 def grant_poll_count(*, grant_id: int, now: float | None = None) -> tuple[bool, int]:
-    """Count one request; returns (allowed, seconds until the window resets)."""
+    """Count one request; returns (allowed, seconds until the window resets).
+
+    One cache round trip on Redis (`counter_incr`): this runs on every poll, 304s included.
+    """
     limit = settings.TARIFF_POLL_LIMIT_PER_HOUR
     if not settings.RATE_LIMIT_ENABLED or limit <= 0:
         return True, 0
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    key = f"tariff-poll:{grant_id}:{window}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS + 60)
-        count = 1
+    count = counter_incr(key=f"tariff-poll:{grant_id}:{window}", timeout=WINDOW_SECONDS + 60)
     retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now))
     return count <= limit, retry_after

@@ -1,7 +1,11 @@
 """The tariff API that FlatPeak polls: the current tariff and concrete rates of a grant's premise.
 
-Budget: two database queries per request (token with grant + premise; rules with tariff and
-contract). Everything else — the polling limit, ETags — uses the cache or pure functions.
+Budget: two database queries per request, one for most. Query 1 is the bearer token with its
+grant, client, premise and — for the current tariff — the contracts in force with their
+versions; that decides a 304 (the ETag is derived from those versions, see `documents`) and
+serves a 200 whose document this worker already wrote. Query 2 loads rate rules, only to write
+a document or a range of rates. The polling limit is one cache round trip; ETags are pure
+functions.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from http import HTTPStatus
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import MissingAuthorizationError
 from authlib.oauth2.rfc6750 import InsufficientScopeError
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,17 +30,26 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import Direction
-from accounts.tariffs import (
-    rfc3339_utc,
-    tariff_rates_between,
-    tariff_to_flatpeak,
-    tariff_to_provider_json,
-)
+from accounts.tariffs import rfc3339_utc, tariff_rates_between
 from provider_auth.oauth.models import AccessToken
-from provider_auth.oauth.server import require_oauth
+from provider_auth.oauth.server import (
+    access_token_digest,
+    access_token_validate,
+    bearer_token_value,
+)
 from provider_auth.ops.metrics import tariff_request_observe
 from provider_auth.tariff_api import errors
-from provider_auth.tariff_api.selectors import contract_get_current, contract_list_overlapping
+from provider_auth.tariff_api.documents import (
+    documents,
+    tariff_document_etag,
+    tariff_document_render,
+)
+from provider_auth.tariff_api.selectors import (
+    PollingToken,
+    access_token_get_for_polling,
+    contract_get_with_rules,
+    contract_list_overlapping,
+)
 from provider_auth.tariff_api.services import grant_poll_count
 
 SCOPE = "tariff:read"
@@ -45,38 +59,53 @@ LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 FORMATS = ("provider", "flatpeak")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
 
-View = Callable[..., HttpResponse]
+View = Callable[[HttpRequest, PollingToken], HttpResponse]
 
 
-def tariff_endpoint(view: View) -> View:
-    """Authenticate the bearer token, apply the polling limit, map errors, record metrics."""
+def tariff_endpoint(*, contracts_in_force: bool) -> Callable[[View], Callable[..., HttpResponse]]:
+    """Authenticate the bearer token, apply the polling limit, map errors, record metrics.
 
-    @wraps(view)
-    def wrapped(request: HttpRequest) -> HttpResponse:
-        started = time.perf_counter()
-        try:
-            token = _authenticate(request)
-            allowed, retry_after = grant_poll_count(grant_id=token.grant_id)
-            if not allowed:
-                raise errors.rate_limited(retry_after)
-            response = view(request, token)
-        except errors.TariffApiError as error:
-            response = error.response()
-        tariff_request_observe(status=response.status_code, seconds=time.perf_counter() - started)
-        return response
+    `contracts_in_force`: load the premise's current contracts with the token (query 1).
+    """
 
-    return require_GET(wrapped)
+    def decorate(view: View) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest) -> HttpResponse:
+            started = time.perf_counter()
+            try:
+                polling = _authenticate(request, at=timezone.now() if contracts_in_force else None)
+                allowed, retry_after = grant_poll_count(grant_id=polling.token.grant_id)
+                if not allowed:
+                    raise errors.rate_limited(retry_after)
+                response = view(request, polling)
+            except errors.TariffApiError as error:
+                response = error.response()
+            tariff_request_observe(
+                status=response.status_code, seconds=time.perf_counter() - started
+            )
+            return response
+
+        return require_GET(wrapped)
+
+    return decorate
 
 
-def _authenticate(request: HttpRequest) -> AccessToken:
-    if not request.headers.get("Authorization"):
-        raise errors.missing_token()
+def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingToken:
     try:
-        return require_oauth.acquire_token(request, scopes=[SCOPE])
+        value = bearer_token_value(request.META.get("HTTP_AUTHORIZATION", ""))
+        digest = access_token_digest(value)
+        polling = (
+            access_token_get_for_polling(token_hash=digest, at=at) if digest is not None else None
+        )
+        access_token_validate(polling and polling.token, digest=digest, scopes=[SCOPE])
+    except MissingAuthorizationError as e:
+        raise errors.missing_token() from e
     except InsufficientScopeError as e:
         raise errors.insufficient_scope() from e
     except OAuth2Error as e:  # invalid, expired, revoked, pending grant, not a Bearer token
         raise errors.invalid_token() from e
+    assert polling is not None  # noqa: S101 (access_token_validate raised otherwise)
+    return polling
 
 
 def _direction(request: HttpRequest, token: AccessToken) -> str:
@@ -91,15 +120,13 @@ def _direction(request: HttpRequest, token: AccessToken) -> str:
     return requested
 
 
-def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
-    payload = json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
-    etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+def _if_none_match(request: HttpRequest, etag: str) -> bool:
     candidates = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
     # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
-    if "*" in candidates or etag in (c.removeprefix("W/") for c in candidates):
-        response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
-    else:
-        response = HttpResponse(payload, content_type="application/json")
+    return "*" in candidates or etag in (c.removeprefix("W/") for c in candidates)
+
+
+def _cacheable(response: HttpResponse, etag: str) -> HttpResponse:
     response["ETag"] = etag
     # Personal data: caches may keep it only for this client and must revalidate each time.
     response["Cache-Control"] = "private, no-cache"
@@ -107,23 +134,37 @@ def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     return response
 
 
-@tariff_endpoint
-def tariff_current(request: HttpRequest, token: AccessToken) -> HttpResponse:
+def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
+    payload = json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+    if _if_none_match(request, etag):
+        return _cacheable(HttpResponse(status=HTTPStatus.NOT_MODIFIED), etag)
+    return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
+
+
+@tariff_endpoint(contracts_in_force=True)
+def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     """GET /api/v1/tariff[?direction=IMPORT|EXPORT][&format=provider|flatpeak]"""
-    direction = _direction(request, token)
+    direction = _direction(request, polling.token)
     output = request.GET.get("format", "provider")
     if output not in FORMATS:
         raise errors.bad_request("invalid_format", "format must be provider or flatpeak.")
-    contract = contract_get_current(
-        premise=token.grant.premise, direction=direction, at=timezone.now()
-    )
-    if contract is None:
+    in_force = polling.contracts.get(direction)
+    if in_force is None:
         raise errors.no_tariff()
-    if output == "flatpeak":
-        body = {"object": "tariff", **tariff_to_flatpeak(contract=contract)}
-    else:
-        body = {"object": "tariff", **tariff_to_provider_json(contract=contract)}
-    return _etag_response(request, body)
+    premise = polling.token.grant.premise
+    etag = tariff_document_etag(premise=premise, contract=in_force, output=output)
+    if _if_none_match(request, etag):
+        return _cacheable(HttpResponse(status=HTTPStatus.NOT_MODIFIED), etag)
+    payload = documents.get(etag)
+    if payload is None:
+        contract = contract_get_with_rules(premise=premise, contract=in_force)  # query 2
+        if contract is None:
+            raise errors.no_tariff()
+        payload = tariff_document_render(contract=contract, output=output)
+        if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
+            documents.put(etag, payload)
+    return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
 
 
 def _instant(request: HttpRequest, name: str) -> dt.datetime:
@@ -142,9 +183,10 @@ def _instant(request: HttpRequest, name: str) -> dt.datetime:
     return instant
 
 
-@tariff_endpoint
-def tariff_rates(request: HttpRequest, token: AccessToken) -> HttpResponse:
+@tariff_endpoint(contracts_in_force=False)
+def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     """GET /api/v1/tariff/rates?start_time=…&end_time=…[&direction=…]"""
+    token = polling.token
     direction = _direction(request, token)
     start, end = _instant(request, "start_time"), _instant(request, "end_time")
     if end <= start:

@@ -11,14 +11,18 @@ from django.test import Client
 
 from accounts.models import Contract
 from provider_auth.oauth.services import IssuedTokens, grant_issue
+from provider_auth.tariff_api.documents import documents
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
-    # Poll counters live in the cache; database ids are reused between tests.
+    # Poll counters live in the cache, documents in each worker's memory; database ids are
+    # reused between tests.
     cache.clear()
+    documents.clear()
     yield
     cache.clear()
+    documents.clear()
 
 
 @pytest.fixture

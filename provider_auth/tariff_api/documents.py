@@ -1,0 +1,118 @@
+"""The tariff document's version (its ETag) and an in-process cache of serialised documents.
+
+FlatPeak polls: most requests ask "has it changed?". The ETag is therefore derived from the
+*versions* of what the document is made of — known after the token query — rather than from the
+serialised body, so If-None-Match is decided before the rules are loaded or anything is
+serialised. Every stored value the body shows is in the version: the contract's id, dates,
+direction and `updated_at`; the tariff's id, fields and `updated_at` (which every write of its
+rule set bumps); the premise's reference, address and `updated_at`; the format; and the code that
+writes the document (a schema constant plus a digest of the serialisers' source, so a deploy
+that changes the body's shape changes every ETag). Anything else would serve a stale 304.
+
+A 200 for a version this worker has already written is served from a small LRU of bodies keyed
+by ETag. It needs no invalidation: a change makes a new version, and old ones age out. Each
+worker keeps its own (≤ `CACHE_SIZE` bodies of ~1–2 kB); identical versions give identical
+ETags in every worker, because the ETag is a pure function of stored data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+import accounts.tariffs
+from accounts.models import Contract, Premise
+from accounts.tariffs import tariff_to_flatpeak, tariff_to_provider_json
+from provider_auth.tariff_api.selectors import ContractInForce
+
+# Bump when this app changes what goes into a document (e.g. a new top-level field).
+SCHEMA_VERSION = "1"
+CACHE_SIZE = 1024
+
+
+def _source_digest(*objects: Any) -> str:
+    digest = hashlib.sha256()
+    for obj in objects:
+        try:
+            digest.update(inspect.getsource(obj).encode())
+        except (OSError, TypeError):  # no source shipped: the schema constant still applies
+            digest.update(repr(obj).encode())
+    return digest.hexdigest()[:16]
+
+
+_SERIALISERS = _source_digest(accounts.tariffs, Premise.postal_address)
+
+
+def _iso(value: Any) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def tariff_document_etag(*, premise: Premise, contract: ContractInForce, output: str) -> str:
+    """The strong ETag of the tariff document of `contract` at `premise` in format `output`."""
+    parts = [
+        SCHEMA_VERSION,
+        _SERIALISERS,
+        output,
+        contract.direction,
+        str(contract.pk),
+        _iso(contract.start_at),
+        _iso(contract.end_at),
+        _iso(contract.updated_at),
+        str(contract.tariff_id),
+        _iso(contract.tariff_updated_at),
+        *contract.tariff_fields,
+        str(premise.pk),
+        *(str(v) for v in premise.postal_address().values()),
+        premise.reference,
+        _iso(premise.updated_at),
+    ]
+    # \x1f (unit separator) never occurs in these values: no two versions join alike.
+    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+def tariff_document_render(*, contract: Contract, output: str) -> bytes:
+    """The JSON body of the tariff document (`contract` with its tariff and rules loaded)."""
+    if output == "flatpeak":
+        body = {"object": "tariff", **tariff_to_flatpeak(contract=contract)}
+    else:
+        body = {"object": "tariff", **tariff_to_provider_json(contract=contract)}
+    return json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")).encode()
+
+
+class DocumentCache:
+    """A bounded LRU of document bodies by ETag, safe under threaded workers."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, etag: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(etag)
+            if body is not None:
+                self._items.move_to_end(etag)
+            return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        with self._lock:
+            self._items[etag] = body
+            self._items.move_to_end(etag)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+documents = DocumentCache(CACHE_SIZE)
