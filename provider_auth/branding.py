@@ -108,7 +108,7 @@ def _static_url(*, setting: str, value: str) -> str:
 
 
 def brand_logo_url(*, value: str) -> str:
-    """An https URL (CSP allows https images) or one of our own static files."""
+    """An https URL (CSP img-src allows its origin) or one of our own static files."""
     if not value:
         return ""
     if value.startswith("https://"):
