@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo demo-setup demo-check test install lint typecheck pytest migrate seed serve-demo clean chromium bench deploy-check
+.PHONY: demo demo-setup demo-check test install lint typecheck pytest migrate seed serve-demo clean chromium bench deploy-check messages compilemessages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ chromium:
 	  echo "Installing GNU gettext for the translation test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
 	fi
+
+## screenshots: run the browser tests and refresh the key screenshots shown in the README
+DOC_SCREENSHOTS := sandbox-app login login-wrong-password choose-address consent de-consent no-tariff flatpeak-unavailable connect-web-authorised connected-apps account-home rebranded-consent
+screenshots: install chromium
+	$(BIN)/python -m pytest tests/browser -q
+	for name in $(DOC_SCREENSHOTS); do cp test-artifacts/screenshots/$$name.png docs/screenshots/; done
 
 ## messages: collect every translatable string into locale/de/LC_MESSAGES/django.po (GNU gettext)
 # tests/test_translations.py fails while any of them lacks a German translation.

@@ -115,7 +115,8 @@ class Phone:
     def screenshot(self, name: str) -> Path:
         self.artifacts.mkdir(parents=True, exist_ok=True)
         target = self.artifacts / f"{_slug(name)}.png"
-        self.page.screenshot(path=str(target), full_page=True)
+        # CSS-pixel scale keeps the files small enough to commit the key ones to docs/.
+        self.page.screenshot(path=str(target), full_page=True, scale="css")
         return target
 
     # --- the checks -------------------------------------------------------------------------
