@@ -99,6 +99,17 @@ TITLES = {
     "ASVS 14.1.1": "Secure, repeatable deployment configuration",
     "ASVS 14.4.3": "Content-Security-Policy",
     "ASVS 14.4.5": "HSTS, nosniff, Referrer-Policy",
+    "WCAG 2.1 AA": "Level AA as checked by axe-core",
+    "WCAG22 1.3.1": "Info and relationships (labels, headings, tables)",
+    "WCAG22 1.4.3": "Contrast (minimum), any brand colour",
+    "WCAG22 1.4.10": "Reflow: no sideways scrolling at 320 px",
+    "WCAG22 2.1.1": "Keyboard: the whole flow without a pointer",
+    "WCAG22 2.4.1": "Bypass blocks (skip link)",
+    "WCAG22 2.4.7": "Focus visible",
+    "WCAG22 2.5.5": "Target size 44×44 px",
+    "WCAG22 3.1.1": "Language of page",
+    "WCAG22 3.2.2": "On input: no change of context without a button",
+    "WCAG22 3.3.1": "Error identification, tied to the field",
 }
 
 # Requirements we do not meet, named honestly. Keep each entry until the gap is closed.

@@ -59,6 +59,7 @@ def test_each_flow_page_is_under_50_kb_and_loads_nothing_from_other_hosts(phone)
     assert set(weights) == {"login", "choose address", "consent"}
 
 
+@pytest.mark.spec("WCAG22 1.4.3")
 def test_a_light_brand_colour_is_made_readable_and_the_rebrand_needs_only_settings(
     phone,
 ) -> None:

@@ -25,6 +25,12 @@ pytestmark = [
 ]
 
 
+@pytest.mark.spec("WCAG22 1.3.1")
+@pytest.mark.spec("WCAG22 1.4.3")
+@pytest.mark.spec("WCAG22 1.4.10")
+@pytest.mark.spec("WCAG22 2.4.7")
+@pytest.mark.spec("WCAG22 2.5.5")
+@pytest.mark.spec("WCAG22 3.1.1")
 def test_alice_allows_and_flatpeak_receives_working_tokens(phone) -> None:
     flow_start(phone, check_as="sandbox app")
     phone.check("login")
@@ -37,6 +43,7 @@ def test_alice_allows_and_flatpeak_receives_working_tokens(phone) -> None:
     assert connect_web_status(phone) == "AUTHORISED"
 
 
+@pytest.mark.spec("WCAG22 3.3.1")
 def test_bob_chooses_one_of_his_two_addresses(phone) -> None:
     flow_start(phone)
     login(phone, email="bob@example.com")
@@ -78,6 +85,7 @@ def test_cancel_at_login_sends_the_customer_back_to_enter_the_tariff_another_way
     assert connect_web_status(phone) == "CANCELLED"
 
 
+@pytest.mark.spec("WCAG22 3.3.1")
 def test_a_wrong_password_shows_an_error_tied_to_the_form_then_the_right_one_works(phone) -> None:
     flow_start(phone)
     login(phone, email="alice@example.com", password="not-her-password")
@@ -92,6 +100,7 @@ def test_a_wrong_password_shows_an_error_tied_to_the_form_then_the_right_one_wor
     assert connect_web_status(phone) == "AUTHORISED"
 
 
+@pytest.mark.spec("ASVS 2.2.1")
 def test_too_many_wrong_passwords_show_the_lockout_page(phone) -> None:
     flow_start(phone)
     for _ in range(6):

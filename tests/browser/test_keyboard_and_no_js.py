@@ -25,6 +25,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.spec("WCAG22 2.4.1")
 @pytest.mark.spec("WCAG22 2.1.1")
 def test_the_whole_flow_works_with_the_keyboard_alone(phone) -> None:
     page = phone.page

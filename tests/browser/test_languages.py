@@ -15,6 +15,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.spec("WCAG22 3.1.1")
 def test_a_german_phone_gets_the_whole_flow_in_german(phone_factory) -> None:
     phone = phone_factory(locale="de-DE")  # Chromium sends Accept-Language: de-DE
     page = phone.page
@@ -35,6 +36,7 @@ def test_a_german_phone_gets_the_whole_flow_in_german(phone_factory) -> None:
     assert connect_web_status(phone) == "AUTHORISED"
 
 
+@pytest.mark.spec("WCAG22 3.2.2")
 def test_the_switcher_changes_the_language_and_stays_on_the_same_step(phone) -> None:
     page = phone.page
     phone.goto(phone.sites.sandbox + "/sandbox/")
