@@ -51,8 +51,13 @@ def extracted_catalogue(tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("messages")
     source = work / "src"
     source.mkdir()
+    # A copy, not symlinks: makemessages writes temporary files next to each template.
     for name in SOURCE_DIRS:
-        (source / name).symlink_to(BASE_DIR / name, target_is_directory=True)
+        shutil.copytree(
+            BASE_DIR / name,
+            source / name,
+            ignore=shutil.ignore_patterns("__pycache__", "migrations", "*.pyc", "static"),
+        )
     target = work / "locale" / "de" / "LC_MESSAGES"
     target.mkdir(parents=True)
     shutil.copy(PO_FILE, target / "django.po")
@@ -63,7 +68,6 @@ def extracted_catalogue(tmp_path_factory: pytest.TempPathFactory):
             call_command(
                 "makemessages",
                 locale=["de"],
-                symlinks=True,
                 ignore_patterns=["migrations", "__pycache__"],
                 no_obsolete=True,
                 verbosity=0,

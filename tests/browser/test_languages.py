@@ -31,6 +31,10 @@ def test_a_german_phone_gets_the_whole_flow_in_german(phone_factory) -> None:
     phone.check("de consent")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Ihren Tarif mit")
     assert "Zum Inhalt springen" in page.content()
+    # Numbers in German: alice's Fixed Saver rate is 0,2450 £ per kWh, not 0.2450.
+    chart_text = page.locator(".chart").first.inner_text()
+    assert "0,245" in chart_text
+    assert "0.245" not in chart_text
     page.get_by_role("button", name="Erlauben").click()
     wait_for_connect_web(phone)
     assert connect_web_status(phone) == "AUTHORISED"
