@@ -69,11 +69,14 @@ def test_a_light_brand_colour_is_made_readable_and_the_rebrand_needs_only_settin
         "BRAND_SUPPORT_URL": "https://sonnenstrom.example/hilfe",
         "BRAND_PRIVACY_URL": "https://sonnenstrom.example/datenschutz",
         "BRAND_LOGO": "",
+        "BRAND_CUSTOM_CSS": "brand/example-custom.css",
     }
     with override_settings(**rebrand):
         flow_start(phone)
         page = phone.page
         assert page.locator(".brand-name").inner_text() == "Sonnenstrom Nord"
+        header = page.locator(".site-header")
+        assert header.evaluate("h => getComputedStyle(h).borderBottomWidth") == "4px"
         assert page.title().endswith("Sonnenstrom Nord")
         assert (
             page.get_by_role("link", name="Sonnenstrom Nord support").get_attribute("href")
