@@ -159,3 +159,34 @@ def test_the_brand_templates_directory_is_searched_before_ours() -> None:
     assert dirs[-1] == str(Path(settings.BASE_DIR) / "templates")
     if settings.BRAND_TEMPLATES_DIR:
         assert dirs[0] == settings.BRAND_TEMPLATES_DIR
+
+
+def _page_templates() -> list[Path]:
+    """Every full page we render: partials start with "_" or live in includes/; the admin's
+    own pages extend the admin's base."""
+    roots = [Path(settings.BASE_DIR) / "templates"]
+    roots += [p for p in Path(settings.BASE_DIR).glob("*/templates") if p not in roots]
+    roots += list(Path(settings.BASE_DIR).glob("provider_auth/*/templates"))
+    pages = []
+    for root in roots:
+        for path in root.rglob("*.html"):
+            relative = path.relative_to(root)
+            if path.name == "base.html" and relative.parent == Path("."):
+                continue
+            if path.name.startswith("_") or "includes" in relative.parts:
+                continue
+            if "admin" in relative.parts:
+                continue
+            pages.append(path)
+    return pages
+
+
+def test_every_page_template_extends_the_one_base_template_a_provider_can_override() -> None:
+    pages = _page_templates()
+    assert len(pages) > 10
+    strays = [
+        str(path.relative_to(settings.BASE_DIR))
+        for path in pages
+        if '{% extends "base.html" %}' not in path.read_text()
+    ]
+    assert not strays, f"these pages do not extend base.html: {strays}"
