@@ -35,6 +35,7 @@ _STATIC_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 class Brand:
     name: str
     logo_url: str
+    icon_url: str  # the logo, or a neutral icon of ours (never a data: URL, which CSP refuses)
     primary_colour: str
     on_primary_colour: str  # text on a primary-coloured button
     primary_text_colour: str  # the primary colour as link/text on the page background
@@ -146,10 +147,12 @@ def brand_get() -> Brand:
         logger.warning("BRAND_PRIMARY_COLOUR is not a #rrggbb colour; using the default")
         primary = DEFAULT_PRIMARY_COLOUR
     on_primary = colour_text_on(background=primary)
+    logo_url = brand_logo_url(value=settings.BRAND_LOGO)
     primary_text = colour_darken_until_readable(colour=primary, background=PAGE_BACKGROUND)
     return Brand(
         name=settings.BRAND_NAME,
-        logo_url=brand_logo_url(value=settings.BRAND_LOGO),
+        logo_url=logo_url,
+        icon_url=logo_url or _static_url(setting="brand icon", value="brand/icon.svg"),
         primary_colour=primary,
         on_primary_colour=on_primary,
         primary_text_colour=primary_text,

@@ -190,3 +190,12 @@ def test_every_page_template_extends_the_one_base_template_a_provider_can_overri
         if '{% extends "base.html" %}' not in path.read_text()
     ]
     assert not strays, f"these pages do not extend base.html: {strays}"
+
+
+def test_the_page_icon_is_the_logo_or_our_own_file_never_a_data_url(client: Client) -> None:
+    page = client.get("/no-such-page/", secure=True).content.decode()
+    assert '<link rel="icon" href="/static/brand/lunar-logo.svg">' in page
+    with override_settings(BRAND_LOGO=""):
+        page = client.get("/no-such-page/", secure=True).content.decode()
+    assert '<link rel="icon" href="/static/brand/icon.svg">' in page
+    assert "data:" not in page
