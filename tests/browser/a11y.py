@@ -8,6 +8,7 @@ errors tied to their fields with `aria-describedby`, and no request leaving our 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,8 +121,26 @@ class Phone:
         return target
 
     # --- the checks -------------------------------------------------------------------------
-    def axe_violations(self) -> list[str]:
+    def axe_violations(self, name: str = "") -> list[str]:
         results = _AXE.run(self.page)
+        if name:
+            # Every finding, minor ones too, for a person to review next to the screenshot.
+            report = self.artifacts.parent / "axe" / f"{_slug(name)}.json"
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(
+                json.dumps(
+                    [
+                        {
+                            "id": v["id"],
+                            "impact": v.get("impact"),
+                            "help": v["help"],
+                            "targets": [n["target"] for n in v["nodes"]],
+                        }
+                        for v in results.response["violations"]
+                    ],
+                    indent=2,
+                )
+            )
         return [
             f"{v['id']} ({v['impact']}): {v['help']} — "
             + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:3])
@@ -188,7 +207,7 @@ class Phone:
         self.screenshot(name)
         problems: list[str] = []
         if self.javascript:
-            problems += [f"axe: {v}" for v in self.axe_violations()]
+            problems += [f"axe: {v}" for v in self.axe_violations(name)]
         lang = self.lang()
         if not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{2})?", lang or ""):
             problems.append(f"<html lang> is {lang!r}")
