@@ -69,14 +69,17 @@ MIDDLEWARE = [
     # NUL bytes in input answered 400 before any view or query sees them (PostgreSQL: 500).
     "provider_auth.security.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # provider_auth.tariff_api.middleware.*: Django's (axes', ours) unchanged, except that they
+    # stand aside on the bearer-token API (/api/, and the /bench/ ceilings compared with it):
+    # no cookies, sessions, users, messages or locale there. CSRF and axes run everywhere.
+    "provider_auth.tariff_api.middleware.SessionMiddleware",
+    "provider_auth.tariff_api.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "provider_auth.tariff_api.middleware.AuthenticationMiddleware",
     # Idle / absolute session timeouts and "log out everywhere" (needs request.user).
-    "provider_auth.security.session.SessionTimeoutMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "provider_auth.tariff_api.middleware.SessionTimeoutMiddleware",
+    "provider_auth.tariff_api.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # axes last: it inspects the result of authentication.
     "axes.middleware.AxesMiddleware",

@@ -1,0 +1,65 @@
+"""Browser-only middleware stands aside on the bearer-token JSON API.
+
+`/api/` requests authenticate with a Bearer token on every call, set no cookie and render no
+page. Sessions, the session-timeout check, the logged-in user, flash messages and locale
+negotiation have nothing to do there, yet ran on
+FlatPeak's most frequent request (~0.1 ms of CPU of a ~1 ms poll, measured with
+benchmarks/tariff_service_time.py). Each class below is Django's (or ours) unchanged for every
+other path, so browser pages keep all of it.
+
+What still runs on `/api/`: request ids, host validation and HTTPS redirect (SecurityMiddleware),
+security headers, CommonMiddleware, CSRF (the API accepts only GET; any POST still meets
+CSRF's check first, exactly as before), X-Frame-Options and axes (its system check wants its
+own class, and it costs nothing measurable on a request that logs nobody in).
+
+`/bench/` (the benchmark-only ceilings, 404 unless BENCHMARK_VIEWS) takes the same stack, so the
+ceilings keep measuring "the same middleware stack" as the API they are compared with
+(issue 8 §4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.middleware import AuthenticationMiddleware as _AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as _SessionMiddleware
+from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware as _LocaleMiddleware
+
+from provider_auth.security.session import SessionTimeoutMiddleware as _SessionTimeoutMiddleware
+
+API_PATH_PREFIXES = ("/api/", "/bench/")
+
+
+def path_is_api(path: str) -> bool:
+    return path.startswith(API_PATH_PREFIXES)
+
+
+class _BrowserOnly:
+    get_response: Any
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if path_is_api(request.path_info):
+            return self.get_response(request)
+        return super().__call__(request)  # type: ignore[misc]
+
+
+class SessionMiddleware(_BrowserOnly, _SessionMiddleware):
+    pass
+
+
+class LocaleMiddleware(_BrowserOnly, _LocaleMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(_BrowserOnly, _AuthenticationMiddleware):
+    pass
+
+
+class SessionTimeoutMiddleware(_BrowserOnly, _SessionTimeoutMiddleware):
+    pass
+
+
+class MessageMiddleware(_BrowserOnly, _MessageMiddleware):
+    pass
