@@ -97,7 +97,6 @@ def live_server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[LiveSe
                 FLATPEAK_API_URL=f"http://127.0.0.1:{port}/sandbox/api",
                 FLATPEAK_REDIRECT_HOSTS=[f"localhost:{port}", f"127.0.0.1:{port}"],
                 SANDBOX_AUTH_URI=f"http://127.0.0.1:{port}/flatpeak/auth",
-                CSRF_TRUSTED_ORIGINS=[f"http://localhost:{port}", f"http://127.0.0.1:{port}"],
             ):
                 _forget_cached_policies()
                 yield server

@@ -56,3 +56,42 @@ def test_the_sandbox_pages_pass_the_same_checks(phone) -> None:
     response = phone.goto(phone.sites.sandbox + "/sandbox/connect-web/?fp_cot=nonsense")
     assert response.status == HTTPStatus.BAD_REQUEST
     phone.check("sandbox invalid link")
+
+
+@pytest.mark.spec("ASVS 4.2.2")
+def test_a_post_from_another_site_never_carries_the_customer_s_cookies(phone) -> None:
+    """SameSite=Lax in a real browser: another site (the sandbox's host) submitting our login
+    form, even with a valid CSRF token copied from our page, is refused."""
+    page = phone.page
+    flow_start(phone)
+    login_action = page.locator("form:has(input[name=password])").get_attribute("action")
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+    phone.goto(phone.sites.sandbox + "/sandbox/")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.evaluate(
+            """([action, token, email, password]) => {
+              const form = document.createElement('form');
+              form.method = 'post'; form.action = action;
+              for (const [name, value] of [['csrfmiddlewaretoken', token], ['action', 'login'],
+                                           ['username', email], ['password', password]]) {
+                const input = document.createElement('input');
+                input.type = 'hidden'; input.name = name; input.value = value;
+                form.appendChild(input);
+              }
+              document.body.appendChild(form);
+              form.submit();
+            }""",
+            [
+                phone.sites.endpoint + login_action,
+                token,
+                "alice@example.com",
+                DEMO_PASSWORDS["alice@example.com"],
+            ],
+        )
+    assert posted.value.status == HTTPStatus.FORBIDDEN
+    # Our cookies exist for 127.0.0.1 (positive control), yet none travelled with this POST.
+    ours = {c["name"] for c in page.context.cookies(phone.sites.endpoint)}
+    assert {"sessionid", "csrftoken"} <= ours
+    cookie_header = posted.value.request.all_headers().get("cookie", "")
+    assert "sessionid" not in cookie_header
+    assert "csrftoken" not in cookie_header
