@@ -69,7 +69,7 @@ MIDDLEWARE = [
     # NUL bytes in input answered 400 before any view or query sees them (PostgreSQL: 500).
     "provider_auth.security.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # provider_auth.tariff_api.middleware.*: Django's (axes', ours) unchanged, except that they
+    # provider_auth.tariff_api.middleware.*: Django's (or ours) unchanged, except that they
     # stand aside on the bearer-token API (/api/, and the /bench/ ceilings compared with it):
     # no cookies, sessions, users, messages or locale there. CSRF and axes run everywhere.
     "provider_auth.tariff_api.middleware.SessionMiddleware",
