@@ -244,6 +244,7 @@ def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> 
 
     The token is *not* validated here: see `provider_auth.oauth.server.access_token_validate`.
     """
+    params: list[Any]
     if at is None:
         sql, params = _TOKEN_ONLY_SQL, [token_hash]
     else:

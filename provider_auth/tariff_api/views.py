@@ -97,7 +97,8 @@ def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingTok
         polling = (
             access_token_get_for_polling(token_hash=digest, at=at) if digest is not None else None
         )
-        access_token_validate(polling and polling.token, digest=digest, scopes=[SCOPE])
+        token = polling.token if polling is not None else None
+        access_token_validate(token, digest=digest, scopes=[SCOPE])
     except MissingAuthorizationError as e:
         raise errors.missing_token() from e
     except InsufficientScopeError as e:
