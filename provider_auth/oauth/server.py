@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+from collections.abc import Sequence
 from typing import Any
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.django_oauth2 import BearerTokenValidator as _BearerTokenValidator
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import (
+    ClientAuthentication,
     InvalidRequestError,
     MissingAuthorizationError,
     grants,
@@ -38,7 +40,8 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.transaction import TransactionManagementError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -47,12 +50,20 @@ from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (
     AccessToken,
     AuthorizationCode,
+    Grant,
     GrantStatus,
     OAuthClient,
     RefreshToken,
 )
-from provider_auth.oauth.services import IssuedTokens, grant_activate, grant_revoke, tokens_issue
+from provider_auth.oauth.services import (
+    IssuedTokens,
+    grant_activate,
+    grant_revoke,
+    tokens_issue,
+    tokens_rotate,
+)
 from provider_auth.ops.metrics import token_event_inc
+from provider_auth.security.ratelimit import CLIENT_ATTR
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 SCOPES_SUPPORTED = ["tariff:read"]
@@ -91,6 +102,94 @@ def refresh_token_lookup(value: str) -> RefreshToken | None:
         .filter(token_hash=tokens.secret_hash(value))
         .first()
     )
+
+
+# --- The token endpoint's reads, in plain SQL ---------------------------------------------------
+# The refresh grant reads two rows per request (the client, the refresh token with its grant).
+# Compiling those querysets cost more CPU than PostgreSQL spent answering them
+# (benchmarks/notes.md, "Refresh grant"), so they are written out once here. Identifiers come
+# from the models; every value is a bound parameter; each value is converted by the same
+# converters the ORM applies, so the instances are what a queryset would have returned.
+
+
+class _Columns:
+    """Every concrete column of `model` under the table alias `alias`."""
+
+    def __init__(self, model: Any, alias: str) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.attnames = [f.attname for f in self.fields]
+        self.cols = [f.get_col(model._meta.db_table) for f in self.fields]
+        self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
+        self._converters: dict[str, list[list[Any]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def instance(self, connection: Any, values: Sequence[Any]) -> Any:
+        converters = self._converters.get(connection.alias)
+        if converters is None:
+            converters = self._converters[connection.alias] = [
+                connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                for col in self.cols
+            ]
+        row = []
+        for col, col_converters, value in zip(self.cols, converters, values, strict=True):
+            for convert in col_converters:
+                value = convert(value, col, connection)
+            row.append(value)
+        return self.model.from_db(connection.alias, self.attnames, row)
+
+
+_CLIENT_COLUMNS = _Columns(OAuthClient, "c")
+_REFRESH_COLUMNS = _Columns(RefreshToken, "r")
+_GRANT_COLUMNS = _Columns(Grant, "g")
+_CLIENT_SQL = f"""
+SELECT {_CLIENT_COLUMNS.sql} FROM "{OAuthClient._meta.db_table}" c
+WHERE c."client_id" = %s AND c."is_active" = %s
+"""  # noqa: S608
+_REFRESH_SQL = f"""
+SELECT {_REFRESH_COLUMNS.sql}, {_GRANT_COLUMNS.sql}
+FROM "{RefreshToken._meta.db_table}" r JOIN "{Grant._meta.db_table}" g ON g."id" = r."grant_id"
+WHERE r."token_hash" = %s
+"""  # noqa: S608
+
+
+def client_active_get(client_id: str) -> OAuthClient | None:
+    """The active client with this client_id (one query), not yet authenticated."""
+    connection = connections[router.db_for_read(OAuthClient)]
+    with connection.cursor() as cursor:
+        cursor.execute(_CLIENT_SQL, [client_id, True])
+        row = cursor.fetchone()
+    return None if row is None else _CLIENT_COLUMNS.instance(connection, row)
+
+
+def refresh_token_lock(value: str, *, wait: bool) -> RefreshToken | None:
+    """The refresh token with this value and its grant, its row locked until the transaction
+    ends (`SELECT … FOR UPDATE OF r`, on databases that have row locks), or None.
+
+    `wait=False` skips a row another transaction holds (SKIP LOCKED): None then means "unknown
+    or busy", and the caller asks again with `wait=True`.
+    """
+    connection = connections[router.db_for_write(RefreshToken)]
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("refresh_token_lock needs a transaction.")
+    sql = _REFRESH_SQL
+    if connection.features.has_select_for_update:
+        sql += connection.ops.for_update_sql(
+            skip_locked=not wait, of=("r",) if connection.features.has_select_for_update_of else ()
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tokens.secret_hash(value)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(_REFRESH_COLUMNS)
+    token = _REFRESH_COLUMNS.instance(connection, row[:split])
+    RefreshToken.grant.field.set_cached_value(
+        token, _GRANT_COLUMNS.instance(connection, row[split:])
+    )
+    return token
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -162,49 +261,61 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        """The refresh token, row-locked until the token request's transaction ends, or None.
+
+        One query in the usual case: the token with its grant, locked with SKIP LOCKED. A row
+        that another transaction holds — a concurrent refresh of the same token (two FlatPeak
+        workers), or a revocation in progress — is skipped; then a second query waits for that
+        lock. Having waited, a token now marked used lost a race against a concurrent
+        refresh: `invalid_grant`, without revoking anything, so exactly one refresh succeeds
+        and the winner's new tokens keep working. A token already marked used when we locked
+        it, outside the grace period, is reuse (RFC 9700 §4.14.2): the whole grant is revoked.
+        """
         client = self.request.client
-        seen = refresh_token_lookup(refresh_token)
-        if seen is None or seen.grant.client_id != client.pk:
-            return None
+        token = refresh_token_lock(refresh_token, wait=False)
+        raced = False
+        if token is None:
+            token = refresh_token_lock(refresh_token, wait=True)
+            if token is None:
+                return None  # unknown (or deleted meanwhile by cleartokens)
+            raced = True
+        if token.grant.client_id != client.pk:
+            return None  # another client's token: not ours to judge, nothing revoked
         now = timezone.now()
-        grace = dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
-        if seen.used_at is not None and not (grace and now - seen.used_at <= grace):
-            self._reuse_detected(seen)
+        if token.used_at is not None:
+            if raced:
+                return None  # lost a race against a concurrent refresh: no revocation
+            grace = dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
+            if not (grace and now - token.used_at <= grace):
+                self._reuse_detected(token)
+                return None
+        if token.revoked_at is not None or token.expires_at <= now:
             return None
-        # Serialise refreshes of this token; the loser of a race sees used_at set.
-        locked = RefreshToken.objects.select_for_update().filter(pk=seen.pk).first()
-        if locked is None:
-            return None  # deleted meanwhile (cleartokens)
-        if locked.used_at is not None and seen.used_at is None:
-            return None  # lost a race against a concurrent refresh: no revocation
-        locked.grant = seen.grant
-        if locked.revoked_at is not None or locked.expires_at <= now:
+        if not _grant_usable(token.grant, now):
             return None
-        if not _grant_usable(locked.grant, now):
-            return None
-        return locked
+        # The client authenticated this request and owns the grant: no need to load it again.
+        token.grant.client = client
+        return token
 
     def _reuse_detected(self, token: RefreshToken) -> None:
         grant_revoke(grant=token.grant, reason="refresh_token_reuse")
         token_event_inc(event="reuse_detected")
 
     def authenticate_user(self, refresh_token: RefreshToken) -> Any:
-        return refresh_token.grant.customer
+        # Authlib only checks that the credential has a resource owner and keeps it on the
+        # request; nothing here reads it. The grant's customer id says so without loading the
+        # user row (the foreign key guarantees the customer exists).
+        return refresh_token.grant.customer_id
 
     def issue_token(self, user: Any, refresh_token: RefreshToken) -> dict[str, Any]:
-        grant = refresh_token.grant
-        issued = tokens_issue(grant=grant)
+        # Rotation in one place: the new pair, the old token marked used, the grant touched.
+        issued = tokens_rotate(refresh_token=refresh_token)
         token_event_inc(event="refreshed")
         return _token_response(issued)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-        now = timezone.now()
-        if refresh_token.used_at is None:
-            refresh_token.used_at = now
-            refresh_token.save(update_fields=["used_at"])
-        # FlatPeak is evidently still using the grant: record it (the token path is not
-        # budgeted, unlike the tariff API).
-        type(refresh_token.grant).objects.filter(pk=refresh_token.grant_id).update(last_used_at=now)
+        """Nothing left to do: `tokens_rotate` marked the old token used, in the same
+        transaction as the new pair."""
 
 
 class UnsupportedTokenTypeError(OAuth2Error):
@@ -269,7 +380,25 @@ class OAuthServer(AuthorizationServer):
         super().__init__(OAuthClient, AccessToken)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        return OAuthClient.objects.filter(client_id=client_id, is_active=True).first()
+        return client_active_get(client_id)
+
+    def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
+        """Authlib's client authentication (client_secret_basic / _post), reusing the client
+        row the per-client rate limit loaded for this request (`key_client`) instead of
+        querying it again. Authlib still checks the presented secret against that row."""
+        known = getattr(request, "rate_limit_client", None)
+        if known is None:
+            return super().authenticate_client(request, methods, endpoint)
+
+        def query_client(client_id: str) -> OAuthClient | None:
+            return known if client_id == known.client_id else self.query_client(client_id)
+
+        return ClientAuthentication(query_client)(request, methods, endpoint)
+
+    def create_oauth2_request(self, request: HttpRequest) -> Any:
+        oauth_request = super().create_oauth2_request(request)
+        oauth_request.rate_limit_client = getattr(request, CLIENT_ATTR, None)
+        return oauth_request
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Nothing to do: `tokens_issue` stored the digests when the token was generated."""

@@ -3,7 +3,7 @@
 Threat: brute force and resource exhaustion against endpoints that hand out or check
 credentials (`/oauth/*`, the authentication URI). A fixed-window counter per (scope, key) lives
 in Django's cache — Redis when REDIS_URL is set, so every worker and instance shares it;
-`cache.add` + `cache.incr` are atomic there. Over the limit: 429 with Retry-After, as a
+each hit is one atomic INCR (+ EXPIRE on creation) there (`counter_incr`). Over the limit: 429 with Retry-After, as a
 FlatPeak-style JSON error object for APIs or a friendly page for browsers.
 """
 
@@ -54,13 +54,9 @@ def rate_limit_hit(
     # Hash the key: it may hold a client id or an address; cache keys must be short and safe.
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     cache_key = f"rl:{scope}:{window}:{window_start}:{digest}"
-    # add() is a no-op when the key exists; the extra second covers clock skew between workers.
-    cache.add(cache_key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window + 1)
-        count = 1
+    # One atomic round trip on Redis (`counter_incr`); the extra second of life covers clock
+    # skew between workers.
+    count = counter_incr(key=cache_key, timeout=window + 1)
     return RateLimitResult(
         allowed=count <= limit, count=count, limit=limit, retry_after=retry_after
     )
@@ -176,15 +172,22 @@ def _claimed_client_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return None
 
 
+# The request attribute under which `key_client` leaves the OAuth client it authenticated.
+CLIENT_ATTR = "_ratelimit_authenticated_oauth_client"
+
+
 def key_client(request: HttpRequest) -> str | None:
     """The OAuth client a request *proves* to be (valid id and secret), else None.
 
     Counting only authenticated clients means nobody can exhaust FlatPeak's own budget by
     sending its public client_id with a wrong secret; unauthenticated floods are still counted
-    per IP (RFC 6819 4.4.1.11). One indexed lookup and a SHA-256, no more than Authlib does next.
+    per IP (RFC 6819 4.4.1.11). One indexed lookup and a SHA-256 compared in constant time.
+
+    The client row it loaded is left on the request (`CLIENT_ATTR`) so that the OAuth server's
+    client authentication, which runs next, need not query it again
+    (`provider_auth.oauth.server.OAuthServer.authenticate_client`; it still checks the secret).
     """
-    from provider_auth.oauth import tokens
-    from provider_auth.oauth.models import OAuthClient
+    from provider_auth.oauth.server import client_active_get
 
     claimed = _claimed_client_credentials(request)
     if claimed is None:
@@ -192,13 +195,10 @@ def key_client(request: HttpRequest) -> str | None:
     client_id, secret = claimed
     if "\x00" in client_id:
         return None
-    stored = (
-        OAuthClient.objects.filter(client_id=client_id[:100], is_active=True)
-        .values_list("client_secret_hash", flat=True)
-        .first()
-    )
-    if stored is None or not tokens.secret_matches(secret, stored):
+    client = client_active_get(client_id[:100])
+    if client is None or not client.check_client_secret(secret):
         return None
+    setattr(request, CLIENT_ATTR, client)
     return "client:" + client_id
 
 

@@ -20,7 +20,7 @@ from provider_auth.oauth.models import (
 )
 from provider_auth.oauth.services import grant_activate, grant_revoke
 
-from .conftest import REDIRECT_URI, pkce_pair
+from .conftest import REDIRECT_URI, basic, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -415,3 +415,100 @@ def test_the_token_endpoint_is_rate_limited_per_client(token_post: Any, flatpeak
     limited = token_post(data, auth=auth)
     assert limited.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert int(limited["Retry-After"]) >= 1
+
+
+# --- what one refresh costs -------------------------------------------------------------------
+def test_a_refresh_reads_the_client_once_and_the_token_once_then_writes_four_rows(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _grant, issued = active_tokens()
+    with CaptureQueriesContext(connection) as queries:
+        response = refresh(token_post, flatpeak, issued.refresh_token)
+    assert response.status_code == HTTPStatus.OK, response.content
+    transaction_control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")  # the test's own too
+    statements = [
+        q["sql"].strip()
+        for q in queries.captured_queries
+        if not q["sql"].startswith(transaction_control)
+    ]
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert '"oauth_oauthclient"' in reads[0]  # per-client rate limit, reused by Authlib
+    assert '"oauth_refreshtoken"' in reads[1] and '"oauth_grant"' in reads[1]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in reads[1]
+    assert sorted(s.split()[0] for s in statements if s not in reads) == [
+        "INSERT",
+        "INSERT",
+        "UPDATE",
+        "UPDATE",
+    ]
+
+
+def test_the_rotated_pair_is_stored_as_the_orm_would_store_it(
+    token_post: Any, flatpeak: Any, active_tokens: Any
+) -> None:
+    grant, issued = active_tokens()
+    before = timezone.now()
+    body = refresh(token_post, flatpeak, issued.refresh_token).json()
+    new_refresh = RefreshToken.objects.select_related("access_token").get(
+        token_hash=tokens.secret_hash(body["refresh_token"])
+    )
+    assert new_refresh.grant_id == grant.pk
+    assert new_refresh.access_token is not None
+    assert new_refresh.access_token.token_hash == tokens.secret_hash(body["access_token"])
+    assert new_refresh.scope == new_refresh.access_token.scope == grant.scope
+    assert (new_refresh.used_at, new_refresh.revoked_at) == (None, None)
+    assert new_refresh.created_at >= before
+    assert new_refresh.access_token.expires_at == new_refresh.created_at + dt.timedelta(
+        seconds=body["expires_in"]
+    )
+    old = RefreshToken.objects.get(token_hash=tokens.secret_hash(issued.refresh_token))
+    grant.refresh_from_db()
+    assert old.used_at == grant.last_used_at == new_refresh.created_at
+
+
+@override_settings(RATE_LIMIT_ENABLED=False)
+@pytest.mark.parametrize("post_auth", [False, True])
+def test_without_rate_limits_authlib_authenticates_the_client_itself(
+    client: Any, flatpeak: Any, active_tokens: Any, post_auth: bool
+) -> None:
+    _grant, issued = active_tokens()
+
+    def send(secret: str) -> Any:
+        data = {"grant_type": "refresh_token", "refresh_token": issued.refresh_token}
+        if post_auth:
+            data |= {"client_id": flatpeak[0].client_id, "client_secret": secret}
+            return client.post("/oauth/token", data, secure=True)
+        auth = basic(flatpeak[0].client_id, secret)
+        return client.post("/oauth/token", data, secure=True, HTTP_AUTHORIZATION=auth)
+
+    wrong = send(flatpeak[1] + "x")
+    assert wrong.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED)
+    assert wrong.json()["error"] == "invalid_client"
+    assert send(flatpeak[1]).status_code == HTTPStatus.OK
+
+
+@pytest.mark.spec("RFC6749 2.3.1")
+def test_a_client_proven_to_the_rate_limit_does_not_authenticate_another_client_id(
+    client: Any, flatpeak: Any, make_oauth_client: Any, active_tokens: Any
+) -> None:
+    """The client row the rate limit loaded (from HTTP Basic) is only reused for that very
+    client id; a body naming another client with a wrong secret is still refused."""
+    _grant, issued = active_tokens()
+    other, _other_secret = make_oauth_client(client_id="other")
+    response = client.post(
+        "/oauth/token",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": issued.refresh_token,
+            "client_id": other.client_id,
+            "client_secret": flatpeak[1],
+        },
+        secure=True,
+    )
+    assert response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED)
+    assert response.json()["error"] == "invalid_client"
