@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from provider_auth.security.network import client_ip
@@ -286,7 +287,13 @@ def invalid_client_response() -> JsonResponse:
 
 def oauth_rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The /oauth/* front door: RATE_LIMIT_TOKEN_PER_MINUTE per client id and per IP, then
-    malformed Basic credentials refused (401 invalid_client) before Authlib parses them."""
+    malformed Basic credentials refused (401 invalid_client) before Authlib parses them.
+
+    These endpoints skip the browser-only middleware, LocaleMiddleware included
+    (`provider_auth.tariff_api.middleware.OAUTH_CLIENT_PATHS`), so their few translated
+    messages are given in LANGUAGE_CODE here — what a client sending no Accept-Language got
+    before — rather than in whatever language the worker's thread last served a page in.
+    """
     scope = f"{view.__module__}.{view.__qualname__}"
     per_ip = rate_limit(key_ip, oauth_endpoint_limit, 60, scope=scope + ":ip")
     per_client = rate_limit(key_client, oauth_endpoint_limit, 60, scope=scope + ":client")
@@ -297,7 +304,14 @@ def oauth_rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             return invalid_client_response()
         return view(request, *args, **kwargs)
 
-    return functools.wraps(view)(per_ip(per_client(guarded)))
+    limited = per_ip(per_client(guarded))
+
+    @functools.wraps(view)
+    def front_door(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override(settings.LANGUAGE_CODE):
+            return limited(request, *args, **kwargs)
+
+    return front_door
 
 
 def auth_uri_rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -30,10 +30,15 @@ from django.middleware.locale import LocaleMiddleware as _LocaleMiddleware
 from provider_auth.security.session import SessionTimeoutMiddleware as _SessionTimeoutMiddleware
 
 API_PATH_PREFIXES = ("/api/", "/bench/")
+# The OAuth endpoints called server-to-server with client credentials (HTTP Basic or the form
+# body), never with cookies: the same reasoning holds. Exact paths: /oauth/authorize is a
+# browser page and keeps every middleware. (OAuth engineer's lines; their views answer in
+# LANGUAGE_CODE, see provider_auth.security.ratelimit.oauth_rate_limited.)
+OAUTH_CLIENT_PATHS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
 
 
 def path_is_api(path: str) -> bool:
-    return path.startswith(API_PATH_PREFIXES)
+    return path.startswith(API_PATH_PREFIXES) or path in OAUTH_CLIENT_PATHS
 
 
 class _BrowserOnly:

@@ -512,3 +512,49 @@ def test_a_client_proven_to_the_rate_limit_does_not_authenticate_another_client_
     )
     assert response.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED)
     assert response.json()["error"] == "invalid_client"
+
+
+# --- middleware on the client endpoints ---------------------------------------------------------
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_the_client_endpoints_skip_browser_middleware_but_keep_security_headers(
+    client: Any, flatpeak: Any, make_customer: Any, path: str
+) -> None:
+    client.force_login(make_customer(email="someone@example.com"))  # a browser session cookie
+    response = client.post(
+        path,
+        {"grant_type": "refresh_token", "refresh_token": "lrt_unknown", "token": "x"},
+        secure=True,
+        HTTP_AUTHORIZATION=basic(flatpeak[0].client_id, flatpeak[1]),
+    )
+    assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
+    request = response.wsgi_request
+    assert not hasattr(request, "session") and not hasattr(request, "user")
+    assert not response.cookies
+    assert "Accept-Language" not in response.get("Vary", "")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_the_authorization_page_keeps_sessions(client: Any, partner: Any) -> None:
+    from .conftest import authorize_query
+
+    response = client.get("/oauth/authorize", authorize_query(), secure=True)
+    assert hasattr(response.wsgi_request, "session")
+
+
+@override_settings(LANGUAGE_CODE="en")
+def test_client_endpoint_messages_are_in_language_code_whatever_the_thread_served_last(
+    client: Any,
+) -> None:
+    from django.utils import translation
+
+    translation.activate("de")  # as LocaleMiddleware leaves a worker after a German page
+    try:
+        response = client.post("/oauth/token", {}, secure=True, HTTP_AUTHORIZATION="Basic !!!")
+    finally:
+        translation.deactivate()
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["error_description"] == (
+        "Client authentication failed: malformed credentials."
+    )
