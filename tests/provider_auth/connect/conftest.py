@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -164,3 +165,35 @@ def customer_with_premise(
     premise = make_premise(customer=customer, address_line1="1-3 Strand", reference="PRM-000123")
     make_contract(premise=premise, direction=Direction.IMPORT)
     return customer, premise
+
+
+def allow(browser: Browser, consent: Any) -> Any:
+    return browser.post(browser.action(consent, "decide"), {"decision": "allow"})
+
+
+def reach_consent(
+    browser: Browser, fake_flatpeak: FakeFlatPeak, email: str = "ada@example.com"
+) -> Any:
+    fake_flatpeak.context()
+    login_page = browser.open()
+    response = browser.log_in(login_page, email)
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    return browser.get(response["Location"])
+
+
+@pytest.fixture
+def login_page(browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: OAuthClient) -> Any:
+    """Our login page, reached from FlatPeak's link with FlatPeak serving the session context."""
+    fake_flatpeak.context()
+    return browser.open()
+
+
+@pytest.fixture
+def consent(
+    browser: Browser,
+    fake_flatpeak: FakeFlatPeak,
+    flatpeak_client: OAuthClient,
+    customer_with_premise: tuple[User, Premise],
+) -> Any:
+    """The consent page, after ada@example.com (one premise, one contract) logged in."""
+    return reach_consent(browser, fake_flatpeak)

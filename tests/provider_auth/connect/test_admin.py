@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 
 from provider_auth.connect.models import ConnectSession
-from tests.provider_auth.connect.conftest import TOKEN, Browser, FakeFlatPeak
-from tests.provider_auth.connect.test_views import allow, reach_consent
+from tests.provider_auth.connect.conftest import TOKEN, Browser, FakeFlatPeak, allow, reach_consent
 
 pytestmark = pytest.mark.django_db
 

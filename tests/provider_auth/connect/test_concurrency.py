@@ -14,8 +14,13 @@ from django.test import Client
 
 from provider_auth.connect.models import ConnectSession, SessionState
 from provider_auth.oauth.models import Grant, GrantStatus
-from tests.provider_auth.connect.conftest import DONE_URL, SESSION_URL, Browser, FakeFlatPeak
-from tests.provider_auth.connect.test_views import reach_consent
+from tests.provider_auth.connect.conftest import (
+    DONE_URL,
+    SESSION_URL,
+    Browser,
+    FakeFlatPeak,
+    reach_consent,
+)
 
 
 @pytest.mark.postgres

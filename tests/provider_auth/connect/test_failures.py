@@ -20,9 +20,10 @@ from tests.provider_auth.connect.conftest import (
     TOKEN,
     Browser,
     FakeFlatPeak,
+    allow,
     context_body,
+    reach_consent,
 )
-from tests.provider_auth.connect.test_views import allow, reach_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -119,15 +120,8 @@ class TestSessionContextFailures:
 class TestSubmissionFailures:
     @pytest.mark.parametrize(("name", "failure"), TRANSIENT, ids=[t[0] for t in TRANSIENT])
     def test_a_transient_failure_keeps_the_decision_and_offers_try_again(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-        name: str,
-        failure: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, name: str, failure: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", failure)
         response = allow(browser, consent)
         assert response.status_code == HTTPStatus.SEE_OTHER
@@ -143,27 +137,16 @@ class TestSubmissionFailures:
 
     @pytest.mark.parametrize("status", [401, 403])
     def test_rejected_credentials_on_submission_keep_the_decision_for_a_retry(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-        status: int,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, status: int
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", status)
         page = browser.get(allow(browser, consent)["Location"])
         assert page.status_code == HTTPStatus.SERVICE_UNAVAILABLE
         assert Grant.objects.get().status == GrantStatus.PENDING
 
     def test_try_again_resends_the_identical_body_and_key(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", 503)
         retry_page = browser.get(allow(browser, consent)["Location"])
         failed_calls = len(fake_flatpeak.submissions())
@@ -181,13 +164,8 @@ class TestSubmissionFailures:
         assert session.state == SessionState.COMPLETED and session.payload_encrypted == ""
 
     def test_cancel_while_flatpeak_is_unreachable_revokes_the_pending_grant(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", 500)
         retry_page = browser.get(allow(browser, consent)["Location"])
         sent = len(fake_flatpeak.submissions())
@@ -200,14 +178,8 @@ class TestSubmissionFailures:
 
     @pytest.mark.parametrize("status", [400, 409, 422])
     def test_a_permanent_rejection_revokes_the_pending_grant(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-        status: int,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, status: int
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", status)
         page = browser.get(allow(browser, consent)["Location"])
         assert page.status_code == HTTPStatus.CONFLICT
@@ -220,14 +192,8 @@ class TestSubmissionFailures:
 
     @pytest.mark.parametrize("status", [404, 410])
     def test_an_expired_token_on_submission_revokes_and_says_expired(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-        status: int,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, status: int
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", status)
         page = browser.get(allow(browser, consent)["Location"])
         assert page.status_code == HTTPStatus.GONE
@@ -235,15 +201,8 @@ class TestSubmissionFailures:
 
     @pytest.mark.parametrize(("name", "failure"), TRANSIENT[:3], ids=[t[0] for t in TRANSIENT[:3]])
     def test_a_transient_failure_of_a_declined_submission_also_offers_try_again(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-        name: str,
-        failure: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, name: str, failure: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", failure)
         response = browser.post(browser.action(consent, "decide"), {"decision": "deny"})
         page = browser.get(response["Location"])
@@ -275,13 +234,8 @@ class TestReplayAndOtherBrowsers:
         assert Grant.objects.count() == 1
 
     def test_posting_allow_again_after_completion_changes_nothing(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         fake_flatpeak.acknowledge()
         allow(browser, consent)
         second = allow(browser, consent)
@@ -291,13 +245,8 @@ class TestReplayAndOtherBrowsers:
         assert Grant.objects.count() == 1
 
     def test_another_browser_with_the_same_token_sees_opened_elsewhere(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         step_url = browser.step_url
         intruder = Browser()
         response = intruder.get("/flatpeak/auth", connect_token=TOKEN)
@@ -315,11 +264,10 @@ class TestReplayAndOtherBrowsers:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
         customer_with_premise: Any,
+        consent: Any,
         make_customer: Any,
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         intruder = Browser()
         intruder.client.force_login(customer_with_premise[0])
         intruder.get("/flatpeak/auth", connect_token=TOKEN)  # sets its CSRF cookie
@@ -336,14 +284,8 @@ class TestReplayAndOtherBrowsers:
 
 class TestExpiry:
     def test_an_idle_session_expires(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-        settings: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, settings: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         ConnectSession.objects.update(last_seen_at=timezone.now() - dt.timedelta(minutes=31))
         response = allow(browser, consent)
         assert response.status_code == HTTPStatus.SEE_OTHER
@@ -370,13 +312,8 @@ class TestExpiry:
         assert allow(browser, consent)["Location"] == DONE_URL
 
     def test_cancel_on_an_expired_session_returns_to_the_app_without_a_submission(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         ConnectSession.objects.update(last_seen_at=timezone.now() - dt.timedelta(hours=2))
         expired = browser.get(browser.step_url)
         response = browser.post(browser.action(expired, "cancel"))
@@ -385,13 +322,8 @@ class TestExpiry:
         del consent
 
     def test_pending_grants_never_acknowledged_are_revoked(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         add_failure(fake_flatpeak, "POST", 503)
         allow(browser, consent)
         grant = Grant.objects.get()

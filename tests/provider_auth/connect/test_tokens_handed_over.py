@@ -8,8 +8,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.provider_auth.connect.conftest import SESSION_URL, Browser, FakeFlatPeak
-from tests.provider_auth.connect.test_views import allow, reach_consent
+from tests.provider_auth.connect.conftest import (
+    SESSION_URL,
+    Browser,
+    FakeFlatPeak,
+    allow,
+    reach_consent,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -21,24 +21,12 @@ from tests.provider_auth.connect.conftest import (
     TOKEN,
     Browser,
     FakeFlatPeak,
+    allow,
     context_body,
+    reach_consent,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def allow(browser: Browser, consent: Any) -> Any:
-    return browser.post(browser.action(consent, "decide"), {"decision": "allow"})
-
-
-def reach_consent(
-    browser: Browser, fake_flatpeak: FakeFlatPeak, email: str = "ada@example.com"
-) -> Any:
-    fake_flatpeak.context()
-    login_page = browser.open()
-    response = browser.log_in(login_page, email)
-    assert response.status_code == HTTPStatus.SEE_OTHER
-    return browser.get(response["Location"])
 
 
 class TestEntry:
@@ -92,12 +80,8 @@ class TestEntry:
         assert TOKEN not in str(session.__dict__)
 
     @pytest.mark.spec("ASVS 8.2.1")
-    def test_flow_pages_are_never_cached(
-        self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
-    ) -> None:
-        fake_flatpeak.context()
-        page = browser.open()
-        assert "no-store" in page["Cache-Control"]
+    def test_flow_pages_are_never_cached(self, login_page: Any) -> None:
+        assert "no-store" in login_page["Cache-Control"]
 
     def test_without_the_flatpeak_oauth_client_the_page_is_temporarily_unavailable(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, caplog: Any
@@ -110,13 +94,9 @@ class TestEntry:
 
 
 class TestLoginPage:
-    def test_the_login_page_has_the_accessible_names_and_a_cancel(
-        self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
-    ) -> None:
-        fake_flatpeak.context()
-        page = browser.open()
-        html = page.content.decode()
-        assert page.status_code == HTTPStatus.OK
+    def test_the_login_page_has_the_accessible_names_and_a_cancel(self, login_page: Any) -> None:
+        html = login_page.content.decode()
+        assert login_page.status_code == HTTPStatus.OK
         assert '<label for="id_username">Email</label>' in html
         assert '<label for="id_password">Password</label>' in html
         assert ">Log in</button>" in html
@@ -124,16 +104,10 @@ class TestLoginPage:
         assert "Heatly Pumps" in html
 
     def test_wrong_credentials_show_one_generic_message_and_the_page_stays(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, customer_with_premise: Any, login_page: Any
     ) -> None:
-        fake_flatpeak.context()
-        page = browser.open()
-        unknown = browser.log_in(page, "nobody@example.com")
-        wrong = browser.log_in(page, "ada@example.com", "wrong-password")
+        unknown = browser.log_in(login_page, "nobody@example.com")
+        wrong = browser.log_in(login_page, "ada@example.com", "wrong-password")
         assert unknown.status_code == wrong.status_code == HTTPStatus.UNAUTHORIZED
         message = b"do not match an account"
         assert message in unknown.content and message in wrong.content
@@ -180,16 +154,10 @@ class TestLoginPage:
 
     @pytest.mark.spec("ASVS 4.2.2")
     def test_the_login_form_is_csrf_protected(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, customer_with_premise: Any, login_page: Any
     ) -> None:
-        fake_flatpeak.context()
-        page = browser.open()
         response = browser.client.post(
-            browser.action(page, "login"),
+            browser.action(login_page, "login"),
             {"username": "ada@example.com", "password": "correct-horse-battery"},
             secure=True,
             headers={"Origin": "https://testserver"},
@@ -330,13 +298,8 @@ class TestAllow:
         assert b"http://x.example" not in consent.content
 
     def test_without_a_redirect_uri_the_browser_goes_to_connect_web_uri_with_fp_cot(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         fake_flatpeak.acknowledge({})
         response = allow(browser, consent)
         assert response.status_code == HTTPStatus.SEE_OTHER
@@ -344,14 +307,8 @@ class TestAllow:
 
     @pytest.mark.spec("ASVS 5.1.5")
     def test_a_redirect_host_outside_the_allowlist_is_refused_loudly(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-        caplog: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, caplog: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         fake_flatpeak.acknowledge({"redirect_uri": "https://evil.example/phish"})
         response = allow(browser, consent)
         assert response.status_code == HTTPStatus.SEE_OTHER
@@ -382,13 +339,8 @@ class TestAllow:
 
 class TestOtherOutcomes:
     def test_deny_submits_declined(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         fake_flatpeak.acknowledge()
         response = browser.post(browser.action(consent, "decide"), {"decision": "deny"})
         assert response["Location"] == DONE_URL
@@ -399,12 +351,10 @@ class TestOtherOutcomes:
         assert AuditEvent.objects.filter(event="consent.denied").exists()
 
     def test_cancel_before_any_login_submits_cancelled(
-        self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, login_page: Any
     ) -> None:
-        fake_flatpeak.context()
-        page = browser.open()
         fake_flatpeak.acknowledge()
-        response = browser.post(browser.action(page, "cancel"))
+        response = browser.post(browser.action(login_page, "cancel"))
         assert response.status_code == HTTPStatus.SEE_OTHER
         assert response["Location"] == DONE_URL
         assert fake_flatpeak.submitted_bodies() == [
@@ -415,12 +365,10 @@ class TestOtherOutcomes:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
         customer_with_premise: Any,
+        login_page: Any,
     ) -> None:
-        fake_flatpeak.context()
-        page = browser.open()
-        failed = browser.log_in(page, "ada@example.com", "nope-nope-nope")
+        failed = browser.log_in(login_page, "ada@example.com", "nope-nope-nope")
         fake_flatpeak.acknowledge()
         browser.post(browser.action(failed, "cancel"))
         assert fake_flatpeak.submitted_bodies() == [
@@ -428,13 +376,8 @@ class TestOtherOutcomes:
         ]
 
     def test_cancel_on_the_consent_page_submits_cancelled(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
         fake_flatpeak.acknowledge()
         browser.post(browser.action(consent, "cancel"))
         assert fake_flatpeak.submitted_bodies()[0]["status"] == "CANCELLED"
@@ -605,14 +548,7 @@ class TestSecondFactorAndChart:
         assert b">Allow</button>" in consent.content
         assert ConnectSession.objects.get().customer == customer
 
-    def test_the_consent_page_shows_the_tariff_chart(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
-    ) -> None:
-        consent = reach_consent(browser, fake_flatpeak)
+    def test_the_consent_page_shows_the_tariff_chart(self, consent: Any) -> None:
         assert b"Your tariff: Fixed Saver" in consent.content
         assert b"<svg" in consent.content
 
