@@ -7,8 +7,10 @@ cancel; no page shows upstream text or a stack trace.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -249,6 +251,26 @@ def _load(
     return session, None
 
 
+def _with_session(
+    view: Callable[[HttpRequest, ConnectSession], HttpResponse],
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A step view of the flow gets the session `_load` found, or `_load`'s page is shown instead.
+
+    Every step (the GET page and each POST) starts the same way, so the refusals (unknown link,
+    finished flow, another browser) cannot differ from one step to the next.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, public_id: str) -> HttpResponse:
+        session, refusal = _load(request, public_id)
+        if refusal is not None:
+            return refusal
+        assert session is not None  # noqa: S101 (narrowing for the type checker)
+        return view(request, session)
+
+    return wrapper
+
+
 def _customer(request: HttpRequest, session: ConnectSession) -> Any:
     """The logged-in customer of this flow, completing a login finished elsewhere (OTP)."""
     customer = selectors.connect_session_customer(session=session, user=request.user)
@@ -385,11 +407,8 @@ def logo(request: HttpRequest, public_id: str) -> HttpResponse:
 # --- The step page: which page this flow needs now ----------------------------------------
 @never_cache
 @require_GET
-def step(request: HttpRequest, public_id: str) -> HttpResponse:
-    session, refusal = _load(request, public_id)
-    if refusal is not None:
-        return refusal
-    assert session is not None  # noqa: S101 (narrowing for the type checker)
+@_with_session
+def step(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     if session.state == SessionState.EXPIRED:
         return _expired(request, session)
     if session.state == SessionState.DECIDED:
@@ -500,11 +519,8 @@ def _post(view: Any) -> Any:
 
 @sensitive_post_parameters("password")
 @_post
-def login_submit(request: HttpRequest, public_id: str) -> HttpResponse:
-    session, refusal = _load(request, public_id)
-    if refusal is not None:
-        return refusal
-    assert session is not None  # noqa: S101
+@_with_session
+def login_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     if session.state != SessionState.OPEN:
         return _see_other(_step_url(session))
     binding_key = selectors.session_binding_key(session.public_id)
@@ -552,11 +568,8 @@ def login_submit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @_post
-def address_submit(request: HttpRequest, public_id: str) -> HttpResponse:
-    session, refusal = _load(request, public_id)
-    if refusal is not None:
-        return refusal
-    assert session is not None  # noqa: S101
+@_with_session
+def address_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     customer = _customer(request, session)
     if session.state != SessionState.OPEN or customer is None:
         return _see_other(_step_url(session))
@@ -582,11 +595,8 @@ def address_submit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @_post
-def decide_submit(request: HttpRequest, public_id: str) -> HttpResponse:
-    session, refusal = _load(request, public_id)
-    if refusal is not None:
-        return refusal
-    assert session is not None  # noqa: S101
+@_with_session
+def decide_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     if session.state == SessionState.OPEN:
         customer = _customer(request, session)
         decision = request.POST.get("decision")
@@ -618,11 +628,8 @@ def decide_submit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @_post
-def no_tariff_submit(request: HttpRequest, public_id: str) -> HttpResponse:
-    session, refusal = _load(request, public_id)
-    if refusal is not None:
-        return refusal
-    assert session is not None  # noqa: S101
+@_with_session
+def no_tariff_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     if session.state == SessionState.OPEN and _customer(request, session) is not None:
         session = services.connect_session_decide(
             session=session,
@@ -636,11 +643,8 @@ def no_tariff_submit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @_post
-def cancel_submit(request: HttpRequest, public_id: str) -> HttpResponse:
-    session, refusal = _load(request, public_id)
-    if refusal is not None:
-        return refusal
-    assert session is not None  # noqa: S101
+@_with_session
+def cancel_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     if session.state == SessionState.OPEN:
         login_failed = session.login_failed and _customer(request, session) is None
         session = services.connect_session_decide(
@@ -660,11 +664,8 @@ def cancel_submit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @_post
-def retry_submit(request: HttpRequest, public_id: str) -> HttpResponse:
-    session, refusal = _load(request, public_id)
-    if refusal is not None:
-        return refusal
-    assert session is not None  # noqa: S101
+@_with_session
+def retry_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     if session.state != SessionState.DECIDED:
         return _see_other(_step_url(session))
     return _finish_response(request, session)
