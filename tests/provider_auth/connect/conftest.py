@@ -158,10 +158,15 @@ def browser(db: Any) -> Browser:
 
 
 @pytest.fixture
+def customer(make_customer: Callable[..., User]) -> User:
+    """ada@example.com, the customer these tests log in as (reach_consent's default email)."""
+    return make_customer(email="ada@example.com")
+
+
+@pytest.fixture
 def customer_with_premise(
-    make_customer: Callable[..., User], make_premise: Callable[..., Premise], make_contract: Any
+    customer: User, make_premise: Callable[..., Premise], make_contract: Any
 ) -> tuple[User, Premise]:
-    customer = make_customer(email="ada@example.com")
     premise = make_premise(customer=customer, address_line1="1-3 Strand", reference="PRM-000123")
     make_contract(premise=premise, direction=Direction.IMPORT)
     return customer, premise

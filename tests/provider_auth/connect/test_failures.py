@@ -54,15 +54,11 @@ def assert_no_upstream_text(response: Any) -> None:
     assert b"Bad gateway" not in response.content
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestSessionContextFailures:
     @pytest.mark.parametrize(("name", "failure"), TRANSIENT, ids=[t[0] for t in TRANSIENT])
     def test_a_transient_failure_shows_try_again_with_503(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        name: str,
-        failure: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, name: str, failure: Any
     ) -> None:
         add_failure(fake_flatpeak, "GET", failure)
         response = browser.open()
@@ -72,7 +68,7 @@ class TestSessionContextFailures:
         assert not ConnectSession.objects.exists()
 
     def test_try_again_after_a_transient_failure_continues_the_flow(
-        self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak
     ) -> None:
         add_failure(fake_flatpeak, "GET", 503)
         assert browser.open().status_code == HTTPStatus.SERVICE_UNAVAILABLE
@@ -82,12 +78,7 @@ class TestSessionContextFailures:
 
     @pytest.mark.parametrize("status", [401, 403])
     def test_rejected_credentials_show_a_generic_unavailable_page(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        status: int,
-        caplog: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, status: int, caplog: Any
     ) -> None:
         add_failure(fake_flatpeak, "GET", status)
         response = browser.open()
@@ -98,7 +89,7 @@ class TestSessionContextFailures:
 
     @pytest.mark.parametrize("status", [404, 410])
     def test_an_unknown_or_expired_token_says_the_link_has_expired(
-        self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any, status: int
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, status: int
     ) -> None:
         add_failure(fake_flatpeak, "GET", status)
         response = browser.open()
@@ -107,7 +98,7 @@ class TestSessionContextFailures:
         assert b"start again" in response.content
 
     def test_a_context_without_display_name_is_an_error_page(
-        self, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak
     ) -> None:
         body = context_body()
         del body["account"]["display_name"]
@@ -117,6 +108,7 @@ class TestSessionContextFailures:
         assert not ConnectSession.objects.exists()
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestSubmissionFailures:
     @pytest.mark.parametrize(("name", "failure"), TRANSIENT, ids=[t[0] for t in TRANSIENT])
     def test_a_transient_failure_keeps_the_decision_and_offers_try_again(
@@ -282,6 +274,7 @@ class TestReplayAndOtherBrowsers:
         assert b"This link is not valid" in response.content
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestExpiry:
     def test_an_idle_session_expires(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, settings: Any
@@ -301,7 +294,6 @@ class TestExpiry:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
         customer_with_premise: Any,
         settings: Any,
     ) -> None:

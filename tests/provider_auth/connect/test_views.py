@@ -93,6 +93,7 @@ class TestEntry:
         assert any(r.levelname == "ERROR" for r in caplog.records)
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestLoginPage:
     def test_the_login_page_has_the_accessible_names_and_a_cancel(self, login_page: Any) -> None:
         html = login_page.content.decode()
@@ -115,11 +116,7 @@ class TestLoginPage:
         assert ConnectSession.objects.get().login_failed
 
     def test_a_customer_logged_in_to_the_provider_site_can_continue_as_themselves(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
     ) -> None:
         customer, _premise = customer_with_premise
         browser.client.force_login(customer)
@@ -136,7 +133,6 @@ class TestLoginPage:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
         customer_with_premise: Any,
         make_customer: Any,
     ) -> None:
@@ -165,6 +161,7 @@ class TestLoginPage:
         assert response.status_code == HTTPStatus.FORBIDDEN
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestAllow:
     def test_allow_submits_auth_data_and_redirects_to_flatpeak(
         self,
@@ -220,11 +217,7 @@ class TestAllow:
         assert session.redirect_target == DONE_URL
 
     def test_the_decision_is_recorded_for_audit(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
     ) -> None:
         customer, premise = customer_with_premise
         consent = reach_consent(browser, fake_flatpeak)
@@ -245,11 +238,7 @@ class TestAllow:
         assert session.decision_user_agent == "HeatlyApp/2.1 WebView"
 
     def test_the_consent_page_shows_what_is_shared_and_the_partner_links(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
     ) -> None:
         fake_flatpeak.logo()
         consent = reach_consent(browser, fake_flatpeak)
@@ -267,11 +256,7 @@ class TestAllow:
 
     @pytest.mark.spec("ASVS 5.3.3")
     def test_a_script_in_the_display_name_is_escaped(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
     ) -> None:
         fake_flatpeak.context(context_body(display_name="<script>alert(1)</script>"))
         page = browser.open()
@@ -282,11 +267,7 @@ class TestAllow:
 
     @pytest.mark.spec("ASVS 5.3.3")
     def test_a_javascript_privacy_link_is_not_rendered(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
     ) -> None:
         fake_flatpeak.context(
             context_body(privacy_url="javascript:alert(1)", logo_url="http://x.example/l.png")
@@ -321,11 +302,7 @@ class TestAllow:
 
     @pytest.mark.spec("ASVS 5.1.5")
     def test_a_connect_web_uri_outside_the_allowlist_is_refused(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
     ) -> None:
         body = context_body()
         body["connect_web_uri"] = "https://evil.example/continue"
@@ -337,6 +314,7 @@ class TestAllow:
         assert "evil.example" not in response["Location"]
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestOtherOutcomes:
     def test_deny_submits_declined(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
@@ -386,12 +364,10 @@ class TestOtherOutcomes:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        make_customer: Any,
+        customer: Any,
         make_premise: Any,
         make_contract: Any,
     ) -> None:
-        customer = make_customer(email="ada@example.com")
         ended = timezone.now() - dt.timedelta(days=1)
         make_contract(
             premise=make_premise(customer=customer),
@@ -412,12 +388,10 @@ class TestOtherOutcomes:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        make_customer: Any,
+        customer: Any,
         make_premise: Any,
         make_contract: Any,
     ) -> None:
-        customer = make_customer(email="ada@example.com")
         home = make_premise(customer=customer, address_line1="1 Home Road", reference="PRM-000001")
         flat = make_premise(customer=customer, address_line1="2 Flat Lane", reference="PRM-000002")
         make_contract(premise=home)
@@ -447,12 +421,10 @@ class TestOtherOutcomes:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        make_customer: Any,
+        customer: Any,
         make_premise: Any,
         make_contract: Any,
     ) -> None:
-        customer = make_customer(email="ada@example.com")
         make_contract(premise=make_premise(customer=customer))
         make_contract(premise=make_premise(customer=customer))
         make_contract(premise=make_premise(reference="PRM-666666"))
@@ -465,12 +437,10 @@ class TestOtherOutcomes:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        make_customer: Any,
+        customer: Any,
         make_premise: Any,
         make_contract: Any,
     ) -> None:
-        customer = make_customer(email="ada@example.com")
         make_contract(premise=make_premise(customer=customer))
         make_contract(premise=make_premise(customer=customer))
         page = reach_consent(browser, fake_flatpeak)
@@ -485,12 +455,10 @@ class TestOtherOutcomes:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        make_customer: Any,
+        customer: Any,
         make_premise: Any,
         make_contract: Any,
     ) -> None:
-        customer = make_customer(email="ada@example.com")
         make_contract(premise=make_premise(customer=customer, address_line1="1 Import Street"))
         solar = make_premise(customer=customer, address_line1="9 Solar Way")
         make_contract(premise=solar, direction=Direction.EXPORT)
@@ -510,23 +478,21 @@ class TestOtherOutcomes:
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        make_customer: Any,
+        customer: Any,
         make_premise: Any,
         make_contract: Any,
     ) -> None:
-        customer = make_customer(email="ada@example.com")
         make_contract(premise=make_premise(customer=customer), direction=Direction.EXPORT)
         page = reach_consent(browser, fake_flatpeak)
         assert b"We found no tariff to share" in page.content
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestSecondFactorAndChart:
     def test_a_customer_with_a_one_time_code_logs_in_after_the_code_and_continues(
         self,
         browser: Browser,
         fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
         make_customer: Any,
         make_premise: Any,
         make_contract: Any,
@@ -553,13 +519,10 @@ class TestSecondFactorAndChart:
         assert b"<svg" in consent.content
 
 
+@pytest.mark.usefixtures("flatpeak_client")
 class TestMetrics:
     def test_outcomes_and_flatpeak_calls_are_counted(
-        self,
-        browser: Browser,
-        fake_flatpeak: FakeFlatPeak,
-        flatpeak_client: Any,
-        customer_with_premise: Any,
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
     ) -> None:
         def sample(name: str, labels: dict[str, str]) -> float:
             return REGISTRY.get_sample_value(name, labels) or 0.0
