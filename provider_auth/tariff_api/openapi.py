@@ -12,115 +12,127 @@ _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _DATETIME = {"type": "string", "format": "date-time"}
 _DATETIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 
+_STRING = {"type": "string"}
+_NUMBER = {"type": "number"}
+_INTEGER = {"type": "integer"}
+_DIRECTION = {"enum": ["IMPORT", "EXPORT"]}
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def _object(
+    properties: dict[str, Any], *, required: list[str] | None = None, description: str = ""
+) -> dict[str, Any]:
+    """A JSON object schema; every property is required unless `required` names fewer."""
+    schema: dict[str, Any] = {"type": "object"}
+    if description:
+        schema["description"] = description
+    schema["required"] = list(properties) if required is None else required
+    schema["properties"] = properties
+    return schema
+
+
 SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "description": "FlatPeak-style error object.",
-        "required": ["object", "type", "code", "message"],
-        "properties": {
+    "Error": _object(
+        {
             "object": {"const": "error"},
             "type": {"enum": ["invalid_request", "api_error", "rate_limit"]},
             "code": {"type": "string", "pattern": "^[a-z_]+$"},
-            "message": {"type": "string"},
+            "message": _STRING,
         },
-    },
-    "OAuthError": {
-        "type": "object",
-        "description": "RFC 6749 §5.2 error response.",
-        "required": ["error"],
-        "properties": {
-            "error": {"type": "string"},
-            "error_description": {"type": "string"},
-            "error_uri": {"type": "string"},
-        },
-    },
-    "PostalAddress": {
-        "type": "object",
-        "required": [
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "post_code",
-            "country_code",
-        ],
-        "properties": {
-            "address_line1": {"type": "string"},
-            "address_line2": {"type": "string"},
-            "city": {"type": "string"},
-            "state": {"type": "string"},
-            "post_code": {"type": "string"},
+        description="FlatPeak-style error object.",
+    ),
+    "OAuthError": _object(
+        {"error": _STRING, "error_description": _STRING, "error_uri": _STRING},
+        required=["error"],
+        description="RFC 6749 §5.2 error response.",
+    ),
+    "PostalAddress": _object(
+        {
+            "address_line1": _STRING,
+            "address_line2": _STRING,
+            "city": _STRING,
+            "state": _STRING,
+            "post_code": _STRING,
             "country_code": {"type": "string", "pattern": "^[A-Z]{2}$"},
-        },
-    },
-    "ProviderTariff": {
-        "type": "object",
-        "description": "The current tariff in the provider's format (default).",
-        "required": [
-            "object",
-            "name",
-            "direction",
-            "currency",
-            "timezone",
-            "standing_charge",
-            "rules",
-            "contract_start_date",
-            "contract_end_date",
-            "premise",
-            "updated_at",
-        ],
-        "properties": {
+        }
+    ),
+    "ProviderTariff": _object(
+        {
             "object": {"const": "tariff"},
-            "name": {"type": "string"},
-            "direction": {"enum": ["IMPORT", "EXPORT"]},
+            "name": _STRING,
+            "direction": _DIRECTION,
             "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
             "timezone": {"type": "string", "description": "IANA tz database name"},
             "standing_charge": {"type": "number", "description": "per day, major units"},
-            "rules": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": [
-                        "months",
-                        "days",
-                        "valid_from",
-                        "valid_to",
-                        "unit_rate",
-                        "tier_to_kwh",
-                    ],
-                    "properties": {
-                        "months": {
-                            "type": "array",
-                            "items": {"type": "integer", "minimum": 1, "maximum": 12},
-                        },
-                        "days": {
-                            "type": "array",
-                            "items": {"enum": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]},
-                        },
+            "rules": _array(
+                _object(
+                    {
+                        "months": _array({"type": "integer", "minimum": 1, "maximum": 12}),
+                        "days": _array({"enum": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]}),
                         "valid_from": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                         "valid_to": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                         "unit_rate": {"type": "number", "description": "per kWh, major units"},
                         "tier_to_kwh": _NUMBER_OR_NULL,
-                    },
-                },
-            },
+                    }
+                )
+            ),
             "contract_start_date": _DATETIME,
             "contract_end_date": _DATETIME_OR_NULL,
-            "premise": {
-                "type": "object",
-                "required": ["reference", "postal_address"],
-                "properties": {
-                    "reference": {"type": "string"},
+            "premise": _object(
+                {
+                    "reference": _STRING,
                     "postal_address": {"$ref": "#/components/schemas/PostalAddress"},
-                },
-            },
+                }
+            ),
             "updated_at": _DATETIME_OR_NULL,
         },
-    },
-    "FlatPeakTariff": {
-        "type": "object",
-        "description": "FlatPeak's tariff element (format=flatpeak).",
-        "required": [
+        description="The current tariff in the provider's format (default).",
+    ),
+    "FlatPeakTariff": _object(
+        {
+            "object": {"const": "tariff"},
+            "direction": _DIRECTION,
+            "type": {"const": "COMMODITY"},
+            "timezone": _STRING,
+            "display_name": _STRING,
+            "currency": _STRING,
+            "contract_start_date": _DATETIME,
+            "contract_end_date": _DATETIME_OR_NULL,
+            "schedule": _array(
+                _object(
+                    {
+                        "months": _array(_STRING),
+                        "days_and_hours": _array(
+                            _object(
+                                {
+                                    "days": _array(_STRING),
+                                    "hours": _array(
+                                        _object(
+                                            {
+                                                "valid_from": _STRING,
+                                                "valid_to": _STRING,
+                                                "rate": _array(
+                                                    _object(
+                                                        {
+                                                            "value": _NUMBER,
+                                                            "to_kwh": _NUMBER_OR_NULL,
+                                                        }
+                                                    )
+                                                ),
+                                            }
+                                        )
+                                    ),
+                                }
+                            )
+                        ),
+                    }
+                )
+            ),
+        },
+        required=[
             "object",
             "direction",
             "type",
@@ -130,154 +142,76 @@ SCHEMAS: dict[str, Any] = {
             "contract_end_date",
             "schedule",
         ],
-        "properties": {
-            "object": {"const": "tariff"},
-            "direction": {"enum": ["IMPORT", "EXPORT"]},
-            "type": {"const": "COMMODITY"},
-            "timezone": {"type": "string"},
-            "display_name": {"type": "string"},
-            "currency": {"type": "string"},
-            "contract_start_date": _DATETIME,
-            "contract_end_date": _DATETIME_OR_NULL,
-            "schedule": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["months", "days_and_hours"],
-                    "properties": {
-                        "months": {"type": "array", "items": {"type": "string"}},
-                        "days_and_hours": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["days", "hours"],
-                                "properties": {
-                                    "days": {"type": "array", "items": {"type": "string"}},
-                                    "hours": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "required": ["valid_from", "valid_to", "rate"],
-                                            "properties": {
-                                                "valid_from": {"type": "string"},
-                                                "valid_to": {"type": "string"},
-                                                "rate": {
-                                                    "type": "array",
-                                                    "items": {
-                                                        "type": "object",
-                                                        "required": ["value", "to_kwh"],
-                                                        "properties": {
-                                                            "value": {"type": "number"},
-                                                            "to_kwh": _NUMBER_OR_NULL,
-                                                        },
-                                                    },
-                                                },
-                                            },
-                                        },
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-    "Rates": {
-        "type": "object",
-        "required": [
-            "object",
-            "direction",
-            "currency",
-            "timezone",
-            "start_time",
-            "end_time",
-            "data",
-        ],
-        "properties": {
+        description="FlatPeak's tariff element (format=flatpeak).",
+    ),
+    "Rates": _object(
+        {
             "object": {"const": "rates"},
-            "direction": {"enum": ["IMPORT", "EXPORT"]},
-            "currency": {"type": "string"},
-            "timezone": {"type": "string"},
+            "direction": _DIRECTION,
+            "currency": _STRING,
+            "timezone": _STRING,
             "start_time": _DATETIME,
             "end_time": _DATETIME,
             "data": {
                 "type": "array",
                 "description": "Contiguous UTC intervals (end exclusive) in time order.",
-                "items": {
-                    "type": "object",
-                    "required": ["valid_from", "valid_to", "unit_rate"],
-                    "properties": {
+                "items": _object(
+                    {
                         "valid_from": _DATETIME,
                         "valid_to": _DATETIME,
-                        "unit_rate": {"type": "number"},
-                        "tiers": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["unit_rate", "to_kwh"],
-                                "properties": {
-                                    "unit_rate": {"type": "number"},
-                                    "to_kwh": _NUMBER_OR_NULL,
-                                },
-                            },
-                        },
+                        "unit_rate": _NUMBER,
+                        "tiers": _array(_object({"unit_rate": _NUMBER, "to_kwh": _NUMBER_OR_NULL})),
                     },
-                },
+                    required=["valid_from", "valid_to", "unit_rate"],
+                ),
             },
-        },
-    },
-    "TokenResponse": {
-        "type": "object",
-        "required": ["access_token", "token_type", "expires_in", "scope"],
-        "properties": {
-            "access_token": {"type": "string"},
+        }
+    ),
+    "TokenResponse": _object(
+        {
+            "access_token": _STRING,
             "token_type": {"const": "Bearer"},
-            "expires_in": {"type": "integer"},
-            "refresh_token": {"type": "string"},
-            "scope": {"type": "string"},
+            "expires_in": _INTEGER,
+            "refresh_token": _STRING,
+            "scope": _STRING,
         },
-    },
-    "Introspection": {
-        "type": "object",
-        "required": ["active"],
-        "properties": {
+        required=["access_token", "token_type", "expires_in", "scope"],
+    ),
+    "Introspection": _object(
+        {
             "active": {"type": "boolean"},
-            "scope": {"type": "string"},
-            "client_id": {"type": "string"},
-            "token_type": {"type": "string"},
-            "exp": {"type": "integer"},
-            "iat": {"type": "integer"},
-            "iss": {"type": "string"},
-            "premise_reference": {"type": "string"},
-            "directions": {"type": "array", "items": {"enum": ["IMPORT", "EXPORT"]}},
+            "scope": _STRING,
+            "client_id": _STRING,
+            "token_type": _STRING,
+            "exp": _INTEGER,
+            "iat": _INTEGER,
+            "iss": _STRING,
+            "premise_reference": _STRING,
+            "directions": _array(_DIRECTION),
         },
-    },
-    "ServerMetadata": {
-        "type": "object",
-        "required": [
+        required=["active"],
+    ),
+    "ServerMetadata": _object(
+        {
+            "issuer": _STRING,
+            "authorization_endpoint": _STRING,
+            "token_endpoint": _STRING,
+            "revocation_endpoint": _STRING,
+            "introspection_endpoint": _STRING,
+            "scopes_supported": _array(_STRING),
+            "response_types_supported": _array(_STRING),
+            "grant_types_supported": _array(_STRING),
+            "code_challenge_methods_supported": _array(_STRING),
+            "token_endpoint_auth_methods_supported": _array(_STRING),
+        },
+        required=[
             "issuer",
             "token_endpoint",
             "response_types_supported",
             "grant_types_supported",
             "code_challenge_methods_supported",
         ],
-        "properties": {
-            "issuer": {"type": "string"},
-            "authorization_endpoint": {"type": "string"},
-            "token_endpoint": {"type": "string"},
-            "revocation_endpoint": {"type": "string"},
-            "introspection_endpoint": {"type": "string"},
-            "scopes_supported": {"type": "array", "items": {"type": "string"}},
-            "response_types_supported": {"type": "array", "items": {"type": "string"}},
-            "grant_types_supported": {"type": "array", "items": {"type": "string"}},
-            "code_challenge_methods_supported": {"type": "array", "items": {"type": "string"}},
-            "token_endpoint_auth_methods_supported": {
-                "type": "array",
-                "items": {"type": "string"},
-            },
-        },
-    },
+    ),
 }
 
 
