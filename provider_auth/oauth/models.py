@@ -7,6 +7,8 @@ only SHA-256 digests (see `provider_auth.oauth.tokens`).
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -117,7 +119,32 @@ class Grant(models.Model):
         return f"grant {self.pk} {self.client.client_id} → {self.premise.reference} ({self.status})"
 
 
-class AccessToken(models.Model):
+class _GrantTokenMixin:
+    """Authlib's TokenMixin methods that access and refresh tokens answer alike.
+
+    Both belong to a grant's client, carry a scope and expire at `expires_at`; only what
+    makes each one revoked differs, so `is_revoked` stays on each model.
+    """
+
+    grant: Grant
+    scope: str
+    created_at: datetime.datetime
+    expires_at: datetime.datetime
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.grant.client_id == client.pk
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.expires_at - self.created_at).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class AccessToken(_GrantTokenMixin, models.Model):
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="access_tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     scope = models.CharField(max_length=200)
@@ -133,19 +160,7 @@ class AccessToken(models.Model):
     def __str__(self) -> str:  # never the token value: we do not have it
         return f"access token {self.pk} of grant {self.grant_id}"
 
-    # --- Authlib TokenMixin ---------------------------------------------------------------
-    def check_client(self, client: OAuthClient) -> bool:
-        return self.grant.client_id == client.pk
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_expires_in(self) -> int:
-        return max(0, int((self.expires_at - self.created_at).total_seconds()))
-
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
+    # --- Authlib TokenMixin (the rest in _GrantTokenMixin) ---------------------------------
     def is_revoked(self) -> bool:
         # A deactivated client loses access at once, like a revoked grant.
         return (
@@ -155,7 +170,7 @@ class AccessToken(models.Model):
         )
 
 
-class RefreshToken(models.Model):
+class RefreshToken(_GrantTokenMixin, models.Model):
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     access_token = models.OneToOneField(
@@ -175,19 +190,7 @@ class RefreshToken(models.Model):
     def __str__(self) -> str:
         return f"refresh token {self.pk} of grant {self.grant_id}"
 
-    # --- Authlib TokenMixin ---------------------------------------------------------------
-    def check_client(self, client: OAuthClient) -> bool:
-        return self.grant.client_id == client.pk
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_expires_in(self) -> int:
-        return max(0, int((self.expires_at - self.created_at).total_seconds()))
-
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
+    # --- Authlib TokenMixin (the rest in _GrantTokenMixin) ---------------------------------
     def is_revoked(self) -> bool:
         # A rotated (used) refresh token is dead too, whatever the grace period allows.
         return (
