@@ -295,6 +295,14 @@ def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     }
 
 
+def _token_form() -> dict[str, Any]:
+    """The RFC 7009 / RFC 7662 request: one token and an optional hint of its type."""
+    return _form(
+        {"token": _STRING, "token_type_hint": {"enum": ["access_token", "refresh_token"]}},
+        ["token"],
+    )
+
+
 def openapi_build(*, base_url: str) -> dict[str, Any]:
     """The document, with `servers` pointing at this deployment."""
     return {
@@ -411,13 +419,7 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                     "operationId": "oauthRevoke",
                     "summary": "RFC 7009: revoking either token revokes the whole grant.",
                     "security": [{"clientBasic": []}, {}],
-                    "requestBody": _form(
-                        {
-                            "token": {"type": "string"},
-                            "token_type_hint": {"enum": ["access_token", "refresh_token"]},
-                        },
-                        ["token"],
-                    ),
+                    "requestBody": _token_form(),
                     "responses": {
                         "200": {
                             "description": "Revoked (or unknown token).",
@@ -432,13 +434,7 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                     "operationId": "oauthIntrospect",
                     "summary": "RFC 7662: the calling client's own tokens only.",
                     "security": [{"clientBasic": []}, {}],
-                    "requestBody": _form(
-                        {
-                            "token": {"type": "string"},
-                            "token_type_hint": {"enum": ["access_token", "refresh_token"]},
-                        },
-                        ["token"],
-                    ),
+                    "requestBody": _token_form(),
                     "responses": {
                         "200": {"description": "Introspection.", "content": _json("Introspection")},
                         **_OAUTH_ERRORS,
