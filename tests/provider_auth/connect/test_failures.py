@@ -48,6 +48,14 @@ def add_failure(fake: FakeFlatPeak, method: str, failure: Any) -> None:
         fake.mock.add(method, SESSION_URL, status=200, body=failure, content_type="text/html")
 
 
+def allow_while_submission_fails(
+    browser: Browser, fake: FakeFlatPeak, consent: Any, failure: Any
+) -> Any:
+    """FlatPeak answers the submission with `failure`; allow, and follow to the page we show."""
+    add_failure(fake, "POST", failure)
+    return browser.get(allow(browser, consent)["Location"])
+
+
 def assert_no_upstream_text(response: Any) -> None:
     assert b"upstream detail" not in response.content
     assert b"Traceback" not in response.content
@@ -131,16 +139,14 @@ class TestSubmissionFailures:
     def test_rejected_credentials_on_submission_keep_the_decision_for_a_retry(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, status: int
     ) -> None:
-        add_failure(fake_flatpeak, "POST", status)
-        page = browser.get(allow(browser, consent)["Location"])
+        page = allow_while_submission_fails(browser, fake_flatpeak, consent, status)
         assert page.status_code == HTTPStatus.SERVICE_UNAVAILABLE
         assert Grant.objects.get().status == GrantStatus.PENDING
 
     def test_try_again_resends_the_identical_body_and_key(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        add_failure(fake_flatpeak, "POST", 503)
-        retry_page = browser.get(allow(browser, consent)["Location"])
+        retry_page = allow_while_submission_fails(browser, fake_flatpeak, consent, 503)
         failed_calls = len(fake_flatpeak.submissions())
         fake_flatpeak.acknowledge()
         response = browser.post(browser.action(retry_page, "retry"))
@@ -158,8 +164,7 @@ class TestSubmissionFailures:
     def test_cancel_while_flatpeak_is_unreachable_revokes_the_pending_grant(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any
     ) -> None:
-        add_failure(fake_flatpeak, "POST", 500)
-        retry_page = browser.get(allow(browser, consent)["Location"])
+        retry_page = allow_while_submission_fails(browser, fake_flatpeak, consent, 500)
         sent = len(fake_flatpeak.submissions())
         response = browser.post(browser.action(retry_page, "cancel"))
         assert response.status_code == HTTPStatus.SEE_OTHER
@@ -172,8 +177,7 @@ class TestSubmissionFailures:
     def test_a_permanent_rejection_revokes_the_pending_grant(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, status: int
     ) -> None:
-        add_failure(fake_flatpeak, "POST", status)
-        page = browser.get(allow(browser, consent)["Location"])
+        page = allow_while_submission_fails(browser, fake_flatpeak, consent, status)
         assert page.status_code == HTTPStatus.CONFLICT
         assert b"could not complete the connection" in page.content
         assert_no_upstream_text(page)
@@ -186,8 +190,7 @@ class TestSubmissionFailures:
     def test_an_expired_token_on_submission_revokes_and_says_expired(
         self, browser: Browser, fake_flatpeak: FakeFlatPeak, consent: Any, status: int
     ) -> None:
-        add_failure(fake_flatpeak, "POST", status)
-        page = browser.get(allow(browser, consent)["Location"])
+        page = allow_while_submission_fails(browser, fake_flatpeak, consent, status)
         assert page.status_code == HTTPStatus.GONE
         assert Grant.objects.get().status == GrantStatus.REVOKED
 
