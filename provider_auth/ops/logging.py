@@ -92,6 +92,19 @@ _PRE_CHAIN: list[Any] = [
 ]
 
 
+def _processors(*, renderer: Any) -> list[Any]:
+    """What every formatter runs last: exceptions formatted, then redacted, then rendered.
+
+    One list for both formats, so redaction cannot be left out of one of them.
+    """
+    return [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.format_exc_info,
+        _redact_rendered_text,
+        renderer,
+    ]
+
+
 class JsonFormatter(structlog.stdlib.ProcessorFormatter):
     """One JSON object per line: time, level, logger, event, request_id and any extra fields."""
 
@@ -99,12 +112,7 @@ class JsonFormatter(structlog.stdlib.ProcessorFormatter):
         structlog_configure()
         super().__init__(
             foreign_pre_chain=_PRE_CHAIN,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                _redact_rendered_text,
-                structlog.processors.JSONRenderer(default=str),
-            ],
+            processors=_processors(renderer=structlog.processors.JSONRenderer(default=str)),
         )
 
 
@@ -115,10 +123,5 @@ class ConsoleFormatter(structlog.stdlib.ProcessorFormatter):
         structlog_configure()
         super().__init__(
             foreign_pre_chain=_PRE_CHAIN,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                _redact_rendered_text,
-                structlog.dev.ConsoleRenderer(colors=False),
-            ],
+            processors=_processors(renderer=structlog.dev.ConsoleRenderer(colors=False)),
         )
