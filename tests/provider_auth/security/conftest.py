@@ -7,6 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from tests.clients import HttpsClient
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings: Any) -> Iterator[None]:
@@ -24,14 +26,6 @@ def _fresh_cache(settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-class HttpsClient(Client):
-    """A test client speaking https, as every browser does in production (SSL redirect is on)."""
-
-    def generic(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["secure"] = True
-        return super().generic(*args, **kwargs)
 
 
 @pytest.fixture

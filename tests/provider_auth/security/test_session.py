@@ -65,7 +65,7 @@ def test_no_session_outlives_the_absolute_timeout_however_active(
 
 @pytest.mark.spec("ASVS 3.3.4")
 def test_log_out_everywhere_ends_sessions_on_other_devices(make_customer: Any) -> None:
-    from tests.provider_auth.security.conftest import HttpsClient
+    from tests.clients import HttpsClient
 
     user = make_customer(password="correct-horse-battery")
     phone, laptop = HttpsClient(), HttpsClient()
