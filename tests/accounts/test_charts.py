@@ -8,20 +8,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from accounts.charts import tariff_chart_build
+from tests.accounts.tariff_rules import ECONOMY_7, EV_FLEX
 
 SVG = "{http://www.w3.org/2000/svg}"
-ECONOMY_7 = [
-    ("00:00", "00:30", "0.2900"),
-    ("00:30", "07:30", "0.1300"),
-    ("07:30", "24:00", "0.2900"),
-]
-EV_FLEX = [
-    ("00:00", "05:00", "0.0850"),
-    ("05:00", "16:00", "0.2600", [0, 1, 2, 3, 4]),
-    ("16:00", "19:00", "0.3800", [0, 1, 2, 3, 4]),
-    ("19:00", "24:00", "0.2600", [0, 1, 2, 3, 4]),
-    ("05:00", "24:00", "0.2400", [5, 6]),
-]
 JULY = dt.date(2026, 7, 1)
 
 

@@ -16,23 +16,11 @@ from accounts.tariffs import (
     tariff_to_flatpeak,
     tariff_to_provider_json,
 )
+from tests.accounts.tariff_rules import ECONOMY_7, EV_FLEX
 
 UTC = dt.UTC
 START = dt.datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 END = dt.datetime(2027, 3, 31, 23, 0, tzinfo=UTC)
-
-ECONOMY_7 = [
-    ("00:00", "00:30", "0.2900"),
-    ("00:30", "07:30", "0.1300"),
-    ("07:30", "24:00", "0.2900"),
-]
-EV_FLEX = [
-    ("00:00", "05:00", "0.0850"),
-    ("05:00", "16:00", "0.2600", [0, 1, 2, 3, 4]),
-    ("16:00", "19:00", "0.3800", [0, 1, 2, 3, 4]),
-    ("19:00", "24:00", "0.2600", [0, 1, 2, 3, 4]),
-    ("05:00", "24:00", "0.2400", [5, 6]),
-]
 
 
 @pytest.fixture
