@@ -234,3 +234,26 @@ def _private_cache_namespace(settings: Any) -> None:
     default = dict(settings.CACHES["default"])
     default["KEY_PREFIX"] = f"{default.get('KEY_PREFIX', '')}t{uuid.uuid4().hex[:12]}"
     settings.CACHES = {**settings.CACHES, "default": default}
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+@pytest.fixture
+def redis_cache(settings: Any) -> None:
+    """The default cache on the real Redis at REDIS_URL, in a key space of this test's own.
+
+    Skipped (reported, with the reason) where REDIS_URL is unset; CI sets it for the
+    PostgreSQL run.
+    """
+    import uuid
+
+    if not REDIS_URL:
+        pytest.skip("needs REDIS_URL (CI sets it for the PostgreSQL run)")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"redis-test-{uuid.uuid4().hex[:10]}",
+        }
+    }

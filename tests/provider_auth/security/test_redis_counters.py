@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from provider_auth.security.ratelimit import rate_limit_hit
-
-REDIS_URL = os.environ.get("REDIS_URL", "")
-pytestmark = pytest.mark.skipif(
-    not REDIS_URL, reason="needs REDIS_URL (CI sets it for the PostgreSQL run)"
-)
-
-
-@pytest.fixture
-def redis_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": f"g-test-{uuid.uuid4().hex[:10]}",
-        }
-    }
 
 
 @pytest.mark.spec("RFC6819 4.4.1.11")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,22 +10,6 @@ from django.core.cache import caches
 
 from provider_auth.security.ratelimit import counter_incr
 from provider_auth.tariff_api.services import WINDOW_SECONDS, grant_poll_count
-
-REDIS_URL = os.environ.get("REDIS_URL", "")
-needs_redis = pytest.mark.skipif(
-    not REDIS_URL, reason="needs REDIS_URL (CI sets it for the PostgreSQL run)"
-)
-
-
-@pytest.fixture
-def redis_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": f"i-test-{uuid.uuid4().hex[:10]}",
-        }
-    }
 
 
 def test_the_limit_holds_per_grant_and_window(settings: Any) -> None:
@@ -39,7 +21,6 @@ def test_the_limit_holds_per_grant_and_window(settings: Any) -> None:
     assert grant_poll_count(grant_id=1, now=now + WINDOW_SECONDS) == (True, WINDOW_SECONDS - 5)
 
 
-@needs_redis
 @pytest.mark.spec("RFC6819 4.4.1.11")
 def test_parallel_polls_from_many_workers_are_counted_exactly_on_redis(
     redis_cache: None, settings: Any
@@ -54,7 +35,6 @@ def test_parallel_polls_from_many_workers_are_counted_exactly_on_redis(
     assert sum(results) == 100
 
 
-@needs_redis
 def test_a_redis_counter_expires_and_reads_back_through_the_cache(redis_cache: None) -> None:
     assert [counter_incr(key="k", timeout=120) for _ in range(3)] == [1, 2, 3]
     backend = caches["default"]
