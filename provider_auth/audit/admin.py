@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from provider_auth.admin_readonly import ReadOnlyModelAdmin
 from provider_auth.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "event", "customer", "actor", "ip_address"]
     list_filter = ["event", "created_at"]
     search_fields = ["event", "customer__email", "actor__email", "ip_address"]
@@ -28,12 +26,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     fields = tuple(readonly_fields)
     actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # retention (manage.py cleanup) is the only way out

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from provider_auth.admin_readonly import ReadOnlyModelAdmin
 from provider_auth.connect.models import ConnectSession
 
 
 @admin.register(ConnectSession)
-class ConnectSessionAdmin(admin.ModelAdmin):
+class ConnectSessionAdmin(ReadOnlyModelAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -52,12 +50,3 @@ class ConnectSessionAdmin(admin.ModelAdmin):
         "completed_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from provider_auth.admin_readonly import ReadOnlyModelAdmin
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (
     AccessToken,
@@ -158,19 +159,8 @@ class OAuthClientAdmin(admin.ModelAdmin):
         return self._secret_page(request, client, secret)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Grant)
-class GrantAdmin(_ReadOnlyAdmin):
+class GrantAdmin(ReadOnlyModelAdmin):
     list_display = [
         "pk",
         "display_name",
@@ -206,7 +196,7 @@ class GrantAdmin(_ReadOnlyAdmin):
         )
 
 
-class _CredentialAdmin(_ReadOnlyAdmin):
+class _CredentialAdmin(ReadOnlyModelAdmin):
     list_display = ["pk", "grant", "created_at", "expires_at"]
     list_select_related = ["grant", "grant__client", "grant__premise"]
     search_fields = ["grant__pk"]
