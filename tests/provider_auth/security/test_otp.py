@@ -20,6 +20,12 @@ def _code_from_mail() -> str:
     return match.group(1)
 
 
+@pytest.fixture
+def user(make_customer: Any) -> Any:
+    """A customer whose logins need the emailed one-time code."""
+    return make_customer(requires_email_otp=True)
+
+
 def _start(client: Any, session_request: Any, user: Any, next_url: str = "/after", **kw: Any):
     request = session_request()
     response = otp_challenge_start(request=request, user=user, next_url=next_url, **kw)
@@ -29,9 +35,8 @@ def _start(client: Any, session_request: Any, user: Any, next_url: str = "/after
 
 @pytest.mark.spec("ASVS 2.7.1")
 def test_starting_a_challenge_emails_six_digits_and_sends_the_browser_to_the_code_page(
-    client: Any, session_request: Any, make_customer: Any
+    client: Any, session_request: Any, user: Any
 ) -> None:
-    user = make_customer(requires_email_otp=True)
     response = _start(client, session_request, user)
     assert response.status_code == HTTPStatus.SEE_OTHER
     assert response["Location"] == reverse("security:otp_verify") == VERIFY
@@ -49,9 +54,8 @@ def test_starting_a_challenge_emails_six_digits_and_sends_the_browser_to_the_cod
 
 @pytest.mark.spec("ASVS 3.2.1")
 def test_the_right_code_logs_in_with_a_new_session_key_and_goes_to_next(
-    client: Any, session_request: Any, make_customer: Any
+    client: Any, session_request: Any, user: Any
 ) -> None:
-    user = make_customer(requires_email_otp=True)
     _start(client, session_request, user, next_url="/account/connected-apps/")
     key_before = client.session.session_key
     response = client.post(VERIFY, {"code": _code_from_mail()})
@@ -63,9 +67,8 @@ def test_the_right_code_logs_in_with_a_new_session_key_and_goes_to_next(
 
 
 def test_a_code_pasted_with_a_space_is_accepted(
-    client: Any, session_request: Any, make_customer: Any
+    client: Any, session_request: Any, user: Any
 ) -> None:
-    user = make_customer(requires_email_otp=True)
     _start(client, session_request, user)
     code = _code_from_mail()
     response = client.post(VERIFY, {"code": f" {code[:3]} {code[3:]} "})
@@ -73,8 +76,7 @@ def test_a_code_pasted_with_a_space_is_accepted(
 
 
 @pytest.mark.spec("ASVS 2.7.6")
-def test_a_code_works_only_once(client: Any, session_request: Any, make_customer: Any) -> None:
-    user = make_customer(requires_email_otp=True)
+def test_a_code_works_only_once(client: Any, session_request: Any, user: Any) -> None:
     _start(client, session_request, user)
     code = _code_from_mail()
     assert client.post(VERIFY, {"code": code}).status_code == HTTPStatus.SEE_OTHER
@@ -86,9 +88,8 @@ def test_a_code_works_only_once(client: Any, session_request: Any, make_customer
 
 @pytest.mark.spec("ASVS 2.2.1")
 def test_five_wrong_codes_burn_the_challenge_even_for_the_right_code_afterwards(
-    client: Any, session_request: Any, make_customer: Any
+    client: Any, session_request: Any, user: Any
 ) -> None:
-    user = make_customer(requires_email_otp=True)
     _start(client, session_request, user)
     code = _code_from_mail()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -127,9 +128,8 @@ def test_the_code_lifetime_given_to_the_cache_is_ten_minutes() -> None:
 
 
 def test_next_url_that_leaves_the_site_is_replaced_by_a_local_page(
-    client: Any, session_request: Any, make_customer: Any
+    client: Any, session_request: Any, user: Any
 ) -> None:
-    user = make_customer(requires_email_otp=True)
     _start(client, session_request, user, next_url="https://evil.example/steal")
     response = client.post(VERIFY, {"code": _code_from_mail()})
     assert response.status_code == HTTPStatus.SEE_OTHER
@@ -145,9 +145,8 @@ def test_protocol_relative_and_script_next_urls_are_refused(evil: str) -> None:
 
 
 def test_inside_a_connect_flow_the_page_offers_cancel_as_a_post(
-    client: Any, session_request: Any, make_customer: Any
+    client: Any, session_request: Any, user: Any
 ) -> None:
-    user = make_customer(requires_email_otp=True)
     _start(
         client,
         session_request,
@@ -161,17 +160,13 @@ def test_inside_a_connect_flow_the_page_offers_cancel_as_a_post(
 
 
 def test_without_a_connect_flow_there_is_no_cancel_control(
-    client: Any, session_request: Any, make_customer: Any
+    client: Any, session_request: Any, user: Any
 ) -> None:
-    user = make_customer(requires_email_otp=True)
     _start(client, session_request, user)
     assert 'value="cancel"' not in client.get(VERIFY).content.decode()
 
 
-def test_a_new_code_replaces_the_old_one(
-    client: Any, session_request: Any, make_customer: Any
-) -> None:
-    user = make_customer(requires_email_otp=True)
+def test_a_new_code_replaces_the_old_one(client: Any, session_request: Any, user: Any) -> None:
     _start(client, session_request, user)
     old = _code_from_mail()
     assert client.post(reverse("security:otp_resend")).status_code == HTTPStatus.SEE_OTHER
