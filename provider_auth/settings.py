@@ -75,7 +75,9 @@ MIDDLEWARE = [
     "provider_auth.tariff_api.middleware.SessionMiddleware",
     "provider_auth.tariff_api.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Django's CSRF check, also accepting our own no-referrer pages' "Origin: null" when the
+    # browser's Sec-Fetch-Site says same-origin (see provider_auth/security/csrf.py).
+    "provider_auth.security.csrf.FetchMetadataCsrfViewMiddleware",
     "provider_auth.tariff_api.middleware.AuthenticationMiddleware",
     # Idle / absolute session timeouts and "log out everywhere" (needs request.user).
     "provider_auth.tariff_api.middleware.SessionTimeoutMiddleware",
@@ -222,10 +224,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# same-origin, not no-referrer: the connect token is in our URLs, so no other site may see them,
-# but Chromium sends "Origin: null" on POSTs from a no-referrer page and Django's CSRF check
-# then refuses every form (found by the browser tests).
-SECURE_REFERRER_POLICY = "same-origin"
+# The connect token is in our URLs: no site, not even ours, gets them as Referer. Browsers then
+# send "Origin: null" on our form POSTs; FetchMetadataCsrfViewMiddleware accepts that only with
+# Sec-Fetch-Site: same-origin (plain Django would refuse every form: found by the browser tests).
+SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = not DEBUG
