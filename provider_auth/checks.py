@@ -165,3 +165,23 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             )
         )
     return warnings
+
+
+_CSRF_MIDDLEWARE = {
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "provider_auth.security.csrf.FetchMetadataCsrfViewMiddleware",
+}
+
+
+@register(Tags.security, deploy=True)
+def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    # Stands in for Django's security.W003, silenced because it knows only Django's own class.
+    if _CSRF_MIDDLEWARE.isdisjoint(settings.MIDDLEWARE):
+        return [
+            Warning(
+                "No CSRF middleware in MIDDLEWARE: every form (login, consent) is forgeable.",
+                hint="Keep provider_auth.security.csrf.FetchMetadataCsrfViewMiddleware.",
+                id="provider_auth.W008",
+            )
+        ]
+    return []

@@ -121,12 +121,6 @@ GAPS = [
         "tokens; refresh rotation with reuse detection and short access lifetimes limit replay.",
     ),
     (
-        "RFC9700 4.2.4",
-        "Referrer-Policy no-referrer",
-        "We send same-origin: Chromium sends `Origin: null` on POSTs from a no-referrer page and "
-        "Django's CSRF check refuses them. Our URLs still never reach another site as Referer.",
-    ),
-    (
         "ASVS 2.2.1",
         "Timing equality is statistical, not constant-time",
         "Every path hashes exactly one password; the remaining difference (a few database "
@@ -162,12 +156,6 @@ GAPS = [
         "Log integrity beyond the database",
         "Audit rows are append-only in PostgreSQL (trigger) but not hash-chained or shipped to "
         "write-once storage; a database superuser can still alter them.",
-    ),
-    (
-        "ASVS 14.4.3",
-        "CSP img-src allows data:",
-        "The brand icon falls back to `data:,`; img-src is `'self' data:` (plus BRAND_LOGO's https "
-        "host; partner logos are served same-origin) instead of the issue's `'self' https:`.",
     ),
     (
         "RFC6819 4.4.1.11",

@@ -52,7 +52,7 @@ def _content_security_policy(
         [
             "default-src 'self'",
             # Partner logos are fetched server-side and served by us: no third-party images.
-            f"img-src 'self' data: {_brand_logo_source(brand_logo)}".strip(),
+            f"img-src 'self' {_brand_logo_source(brand_logo)}".strip(),
             "style-src 'self'",
             "script-src 'self'",
             "object-src 'none'",

@@ -79,3 +79,15 @@ def test_deploy_checks_pass_at_warning_level_with_production_settings() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_removing_the_csrf_middleware_is_reported(settings) -> None:
+    from provider_auth.checks import check_csrf_middleware
+
+    assert check_csrf_middleware() == []
+    settings.MIDDLEWARE = [
+        m
+        for m in settings.MIDDLEWARE
+        if m != "provider_auth.security.csrf.FetchMetadataCsrfViewMiddleware"
+    ]
+    assert [w.id for w in check_csrf_middleware()] == ["provider_auth.W008"]
