@@ -253,7 +253,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def save_authorization_code(self, code: str, request: Any) -> None:
-        raise NotImplementedError("Codes are issued by provider_auth.oauth.authorize.")
+        # Authlib's authorization endpoint is not used: /oauth/authorize runs our own pages and
+        # issues codes with authorization_code_issue(). Reaching this would be a wiring bug.
+        raise RuntimeError("Codes are issued by provider_auth.oauth.authorize, not by Authlib.")
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
