@@ -58,6 +58,7 @@ lint: install
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+typecheck: export DEBUG ?= true
 typecheck: install
 	$(BIN)/mypy provider_auth accounts
 
