@@ -54,17 +54,8 @@ def _customer(email: str, n: int, tariff: Tariff, password_hash: str) -> tuple[U
     return user, premise
 
 
-def seed(out: str) -> None:
-    secret = tokens.secret_generate(tokens.CLIENT_SECRET_PREFIX)
-    client = OAuthClient.objects.create(
-        client_id="flatpeak",
-        client_secret_hash=tokens.secret_hash(secret),
-        name="FlatPeak",
-        redirect_uris=["https://connect.flatpeak.example/oauth/callback"],
-        grant_types=["authorization_code", "refresh_token"],
-        scopes=["tariff:read"],
-    )
-    # A realistic time-of-use tariff: night, day, peak on weekdays, flat at weekends.
+def bench_tariff_create() -> Tariff:
+    """A realistic time-of-use tariff: night, day, peak on weekdays, flat at weekends."""
     tariff = Tariff.objects.create(
         name="Bench Time of Use",
         currency="GBP",
@@ -87,6 +78,20 @@ def seed(out: str) -> None:
             weekdays=days,
             months=list(range(1, 13)),
         )
+    return tariff
+
+
+def seed(out: str) -> None:
+    secret = tokens.secret_generate(tokens.CLIENT_SECRET_PREFIX)
+    client = OAuthClient.objects.create(
+        client_id="flatpeak",
+        client_secret_hash=tokens.secret_hash(secret),
+        name="FlatPeak",
+        redirect_uris=["https://connect.flatpeak.example/oauth/callback"],
+        grant_types=["authorization_code", "refresh_token"],
+        scopes=["tariff:read"],
+    )
+    tariff = bench_tariff_create()
     user, premise = _customer("bench@bench.example", 1, tariff, make_password(PASSWORD))
     _, issued = oauth_services.grant_issue(
         customer=user, premise=premise, client=client, directions=["IMPORT"]

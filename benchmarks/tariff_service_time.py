@@ -32,7 +32,6 @@ import pstats
 import sys
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -54,7 +53,8 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts.models import Contract, Direction, Premise, Tariff, TariffRule, User  # noqa: E402
+from accounts.models import Contract, Direction, Premise, User  # noqa: E402
+from benchmarks.seed import bench_tariff_create  # noqa: E402
 from provider_auth.oauth import services as oauth_services  # noqa: E402
 from provider_auth.oauth import tokens  # noqa: E402
 from provider_auth.oauth.models import AccessToken, OAuthClient  # noqa: E402
@@ -74,28 +74,7 @@ def seed() -> str:
             grant_types=["authorization_code", "refresh_token"],
             scopes=["tariff:read"],
         )
-        tariff = Tariff.objects.create(
-            name="Bench Time of Use",
-            currency="GBP",
-            timezone="Europe/London",
-            standing_charge=Decimal("0.45"),
-        )
-        weekdays, weekend = [0, 1, 2, 3, 4], [5, 6]
-        for valid_from, valid_to, rate, days in [
-            ("00:00", "07:00", "0.0950", weekdays),
-            ("07:00", "16:00", "0.2450", weekdays),
-            ("16:00", "19:00", "0.3850", weekdays),
-            ("19:00", "24:00", "0.2450", weekdays),
-            ("00:00", "24:00", "0.2150", weekend),
-        ]:
-            TariffRule.objects.create(
-                tariff=tariff,
-                valid_from=valid_from,
-                valid_to=valid_to,
-                unit_rate=Decimal(rate),
-                weekdays=days,
-                months=list(range(1, 13)),
-            )
+        tariff = bench_tariff_create()
         user = User.objects.create(email=EMAIL, is_active=True)
         premise = Premise.objects.create(
             customer=user,
