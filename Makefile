@@ -60,7 +60,7 @@ lint: install
 
 typecheck: export DEBUG ?= true
 typecheck: install
-	$(BIN)/mypy provider_auth accounts
+	$(BIN)/mypy provider_auth accounts flatpeak_check
 
 # Browser tests use Debian's Chromium; install it when we can (root), otherwise they skip/fail
 # with a clear reason (CI sets REQUIRE_CHROMIUM=1).
