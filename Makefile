@@ -95,7 +95,7 @@ compilemessages: install
 clean:
 	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 staticfiles test-artifacts
 
-## bench: the issue-8 benchmark (PostgreSQL, Redis, wrk); writes docs/performance.md
+## bench: the load benchmark (PostgreSQL, Redis, wrk); writes docs/performance.md
 bench: install
 	benchmarks/run.sh $(BENCH_ARGS)
 

@@ -151,7 +151,7 @@ def test_every_check_passes_against_a_correctly_configured_demo_server(
     assert lines(output, "FAIL") == []
     passed = lines(output, "PASS")
     assert len(passed) >= 20
-    # One line per area of issue 5 §3.
+    # At least one line per area of the check (1 metadata … 6 FlatPeak faults).
     for ident in (
         "1.1",
         "1.2",
