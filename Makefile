@@ -60,7 +60,7 @@ lint: install
 
 typecheck: export DEBUG ?= true
 typecheck: install
-	$(BIN)/mypy provider_auth accounts
+	$(BIN)/mypy provider_auth accounts flatpeak_check
 
 # Browser tests use Debian's Chromium; install it when we can (root), otherwise they skip/fail
 # with a clear reason (CI sets REQUIRE_CHROMIUM=1).
@@ -95,7 +95,7 @@ compilemessages: install
 clean:
 	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 staticfiles test-artifacts
 
-## bench: the issue-8 benchmark (PostgreSQL, Redis, wrk); writes docs/performance.md
+## bench: the load benchmark (PostgreSQL, Redis, wrk); writes docs/performance.md
 bench: install
 	benchmarks/run.sh $(BENCH_ARGS)
 

@@ -53,7 +53,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
-    # Optional second factor: a one-time code emailed at login (issue: security hardening).
+    # Optional second factor: a one-time code emailed at login, chosen by the customer.
     requires_email_otp = models.BooleanField(_("require an emailed one-time code"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 

@@ -4,12 +4,12 @@
         .venv/bin/python benchmarks/refresh_service_time.py [--calls 200] [--rounds 5] \
         [--peer-db fp_x_peer | --no-peer] [--profile d]
 
-The harness for issue 8 §4's (d) target (`benchmarks/tariff_service_time.py` is its sibling for
-(b)/(c); `benchmarks/service_time.py` is the one `run.sh` calls). Migrates the database, seeds a
-FlatPeak client (secret stored as its SHA-256 digest, as always) and one customer (once), then
-times with `time.process_time` (CPU of this process: Django, Authlib, the ORM, the database
-driver and the Redis client — not PostgreSQL's or Redis's own CPU), through the full middleware
-stack:
+The harness for the refresh grant's target (d) of `docs/performance.md`
+(`benchmarks/tariff_service_time.py` is its sibling for (b)/(c); `benchmarks/service_time.py` is
+the one `run.sh` calls). Migrates the database, seeds a FlatPeak client (secret stored as its
+SHA-256 digest, as always) and one customer (once), then times with `time.process_time` (CPU of
+this process: Django, Authlib, the ORM, the database driver and the Redis client — not
+PostgreSQL's or Redis's own CPU), through the full middleware stack:
 
   (a′) GET  /bench/single-row   one indexed single-row query (the ceiling for a token check)
   (d)  POST /oauth/token        grant_type=refresh_token, HTTP Basic client authentication,

@@ -161,7 +161,7 @@ def report_write(*, results: dict[str, Any], path: Path) -> None:
         f"| (d) refresh | peer refresh, secret hashed (default) | "
         f"{_ratio(_rps(targets, 'd_refresh_grant'), _rps(targets, 'peer_refresh_secret_hashed_default'))} |",
         "",
-        "## Targets (issue 8 §4)",
+        "## Targets",
         "",
         "| target | measured under load | met | by service time |",
         "|---|---|---|---|",

@@ -1,4 +1,4 @@
-"""One command for the issue-8 benchmark: `benchmarks/run.sh` (or `make bench`).
+"""One command for the load benchmark: `benchmarks/run.sh` (or `make bench`).
 
 Serves ours with gunicorn and deploy/gunicorn.conf.py on PostgreSQL over loopback, the peer
 (django-oauth-toolkit in benchmarks/peer/) with the same process model, and measures every

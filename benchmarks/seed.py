@@ -123,8 +123,8 @@ def _hashers() -> set[str]:
 
 
 def mint(count: int, out: str) -> None:
-    """Fresh refresh tokens, one active grant each, written in bulk (the grant path is the
-    OAuth engineer's; this only pre-creates the rows a first rotation would have made)."""
+    """Fresh refresh tokens, one active grant each, written in bulk (not through the grant
+    services: this only pre-creates the rows a first rotation would have made)."""
     user = User.objects.get(email="bench@bench.example")
     premise = Premise.objects.get(customer=user)
     client = OAuthClient.objects.get(client_id="flatpeak")

@@ -3,12 +3,12 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fp_x REDIS_URL=redis://127.0.0.1:6379/N \
         .venv/bin/python benchmarks/tariff_service_time.py [--calls 500] [--rounds 3] [--profile c]
 
-The tariff engineer's harness for issue 8 §4's (b)/(c) targets (`benchmarks/service_time.py` is
-the one `run.sh` calls for every target). Migrates the database, seeds one customer with the
-benchmark's time-of-use tariff and a live FlatPeak grant (once), then times each target with
-`time.process_time` (CPU of this process: Django, the ORM, the database driver and the Redis
-client — not PostgreSQL's or Redis's own CPU) over `--calls` requests after a warm-up, through
-the full middleware stack:
+The step-by-step harness for the tariff API's targets (b) and (c) of `docs/performance.md`
+(`benchmarks/service_time.py` is the one `run.sh` calls for every target). Migrates the
+database, seeds one customer with the benchmark's time-of-use tariff and a live FlatPeak grant
+(once), then times each target with `time.process_time` (CPU of this process: Django, the ORM,
+the database driver and the Redis client — not PostgreSQL's or Redis's own CPU) over `--calls`
+requests after a warm-up, through the full middleware stack:
 
   (a)  /bench/constant           constant JSON view
   (a′) /bench/single-row         one indexed single-row query (the ceiling for a token check)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the demo server in the background, wait until it is ready, run `flatpeak_check` against
-# it as alice, and stop the server — what CI runs after the test suite (issue 5 §2/§3).
+# it as alice, and stop the server — what CI runs after the test suite (README: Sandbox, demo
+# and onboarding check).
 #
 #   scripts/demo-check.sh                 # port 8000, database demo.sqlite3 in a temp dir
 #   DEMO_PORT=8123 scripts/demo-check.sh  # another port (keep it free)

@@ -40,7 +40,7 @@ def test_account_login_errors_are_tied_to_their_fields_then_the_account_page_sho
     _account_login(phone, email="alice@example.com")
     assert phone.path() == "/account/"
     phone.check("account home")
-    # §5: the tariff in force is drawn as a chart with a text alternative and a data table.
+    # The tariff in force is drawn as a chart with a text alternative and a data table.
     chart = page.locator(".chart").first
     assert chart.locator("svg").count() >= 1
     svg = chart.locator("svg").first

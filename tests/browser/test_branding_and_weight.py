@@ -19,7 +19,7 @@ PAGE_BUDGET_BYTES = 50 * 1024
 
 def _transferred(phone, *, since: int) -> tuple[int, list[str]]:
     """Bytes on the wire for the document and its subresources after request number `since`,
-    leaving out images (the logos), as the issue allows."""
+    leaving out images (the logos: the partner's is not ours to size, the brand's is cached)."""
     total, items = 0, []
     for request in phone.recorder.requests[since:]:
         if request.resource_type == "image" or not request.url.startswith(phone.sites.endpoint):

@@ -37,7 +37,7 @@ def test_alice_allows_and_flatpeak_receives_working_tokens(phone) -> None:
     login(phone, email="alice@example.com")
     phone.check("consent")
     assert phone.page.get_by_role("heading", level=1).inner_text().startswith("Share your tariff")
-    # §5: what is shared is also drawn, with a text alternative.
+    # What is shared is also drawn, with a text alternative.
     chart = phone.page.locator(".chart svg[role=img]").first
     assert "kWh" in (chart.get_attribute("aria-label") or "")
     click(phone, "Allow")

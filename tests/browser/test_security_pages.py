@@ -1,4 +1,4 @@
-"""Engineer G's pages in real Chromium at phone size: one-time code, connected apps, revoke,
+"""The account-security pages in real Chromium at phone size: one-time code, connected apps, revoke,
 login and security settings, the locked-out page. Each passes the full accessibility check."""
 
 from __future__ import annotations

@@ -23,13 +23,11 @@ import requests
 import responses
 from django.core.management import CommandError, call_command
 
-from provider_auth.management.commands.flatpeak_check import (
-    NOT_A_REDIRECT_TARGET,
-    Browser,
-    Checker,
-    PageParser,
-    Result,
-)
+from flatpeak_check import cli
+from flatpeak_check.browser import Browser
+from flatpeak_check.checks import NOT_A_REDIRECT_TARGET, Checker
+from flatpeak_check.pages import PageParser
+from flatpeak_check.results import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -153,7 +151,7 @@ def test_every_check_passes_against_a_correctly_configured_demo_server(
     assert lines(output, "FAIL") == []
     passed = lines(output, "PASS")
     assert len(passed) >= 20
-    # One line per area of issue 5 §3.
+    # At least one line per area of the check (1 metadata … 6 FlatPeak faults).
     for ident in (
         "1.1",
         "1.2",
@@ -171,6 +169,26 @@ def test_every_check_passes_against_a_correctly_configured_demo_server(
     ):
         assert any(line.startswith(f"PASS {ident} ") for line in passed), ident
     assert f"{len(passed)} checks: {len(passed)} passed, 0 failed" in output
+
+
+def test_the_console_script_passes_every_check_against_a_demo_server_without_django(
+    start_demo_server: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`flatpeak-check` as FlatPeak's onboarding team runs it: the same lines as the command."""
+    base = start_demo_server()
+    argv = ["--base-url", base, "--email", "alice@example.com", "--password", "alice-demo-pass"]
+    code = cli.main([*argv, "--timeout", "20"])
+    output, errors = capsys.readouterr()
+    assert code == 0, output + errors
+    assert output.startswith(f"flatpeak_check against {base} as alice@example.com\n")
+    assert lines(output, "FAIL") == []
+    passed = lines(output, "PASS")
+    assert len(passed) >= 20
+    assert any(
+        line.startswith("PASS 2.5 the submission carries the contract's fields") for line in passed
+    )
+    assert output.endswith(f"{len(passed)} checks: {len(passed)} passed, 0 failed\n")
+    assert errors == ""
 
 
 def test_a_redirect_host_missing_from_the_allowlist_fails_the_allow_check_readably(

@@ -1,4 +1,4 @@
-"""Issue 8 §3: the web tier holds no state; two instances behind one "load balancer" agree.
+"""The web tier holds no state (`docs/architecture.md`); two instances behind one "load balancer" agree.
 
 Each scenario alternates requests between instance 0 and instance 1 (two gunicorn processes,
 two workers each) that share one PostgreSQL database and one Redis.

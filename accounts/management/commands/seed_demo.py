@@ -1,4 +1,5 @@
-"""Create (or bring back) the demo customers, premises, tariffs and contracts of issue 2 §3."""
+"""Create (or bring back) the demo customers alice, bob and carol with their premises, tariffs
+and contracts (README: The demo)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sandbox rejects submissions that break the contract (§4), naming the field."""
+"""The sandbox rejects submissions that break `docs/flatpeak-contract.md` §4, naming the field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The limits sit on the endpoints the issue names (decorators added to B's and C's views)."""
+"""The rate limits sit on the endpoints they protect (the OAuth endpoints, the authentication
+URI), as decorators on those views."""
 
 from __future__ import annotations
 
