@@ -312,3 +312,80 @@ def test_the_etag_names_a_declared_document_schema_version() -> None:
 
     assert isinstance(module.DOCUMENT_SCHEMA_VERSION, int)
     assert not hasattr(module, "_source_digest")
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    if isinstance(value, dict):
+        return {prefix + "." + key for key in value} | {
+            path for key, item in value.items() for path in key_paths(item, prefix + "." + key)
+        }
+    if isinstance(value, list):
+        return {path for item in value for path in key_paths(item, prefix + "[]")}
+    return set()
+
+
+# The shape of each format at the current DOCUMENT_SCHEMA_VERSION. When this test fails, the
+# wire format changed: bump DOCUMENT_SCHEMA_VERSION (clients must not keep old bodies on a 304)
+# and pin the new shape here.
+DOCUMENT_SHAPES = {
+    1: {
+        "provider": (
+            ".contract_end_date",
+            ".contract_start_date",
+            ".currency",
+            ".direction",
+            ".name",
+            ".object",
+            ".premise",
+            ".premise.postal_address",
+            ".premise.postal_address.address_line1",
+            ".premise.postal_address.address_line2",
+            ".premise.postal_address.city",
+            ".premise.postal_address.country_code",
+            ".premise.postal_address.post_code",
+            ".premise.postal_address.state",
+            ".premise.reference",
+            ".rules",
+            ".rules[].days",
+            ".rules[].months",
+            ".rules[].tier_to_kwh",
+            ".rules[].unit_rate",
+            ".rules[].valid_from",
+            ".rules[].valid_to",
+            ".standing_charge",
+            ".timezone",
+            ".updated_at",
+        ),
+        "flatpeak": (
+            ".contract_end_date",
+            ".contract_start_date",
+            ".currency",
+            ".direction",
+            ".display_name",
+            ".object",
+            ".schedule",
+            ".schedule[].days_and_hours",
+            ".schedule[].days_and_hours[].days",
+            ".schedule[].days_and_hours[].hours",
+            ".schedule[].days_and_hours[].hours[].rate",
+            ".schedule[].days_and_hours[].hours[].rate[].to_kwh",
+            ".schedule[].days_and_hours[].hours[].rate[].value",
+            ".schedule[].days_and_hours[].hours[].valid_from",
+            ".schedule[].days_and_hours[].hours[].valid_to",
+            ".schedule[].months",
+            ".timezone",
+            ".type",
+        ),
+    }
+}
+
+
+def test_a_change_of_the_document_shape_comes_with_a_new_schema_version(
+    api_get: Any, access_token: str
+) -> None:
+    from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION
+
+    for output in ("provider", "flatpeak"):
+        body = api_get(TARIFF, access_token, data={"format": output}).json()
+        shape = tuple(sorted(key_paths(body)))
+        assert shape == DOCUMENT_SHAPES[DOCUMENT_SCHEMA_VERSION][output], output
