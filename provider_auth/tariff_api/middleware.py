@@ -26,7 +26,7 @@ from typing import Any
 from django.contrib.auth.middleware import AuthenticationMiddleware as _AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as _SessionMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.common import CommonMiddleware as _CommonMiddleware
 from django.middleware.locale import LocaleMiddleware as _LocaleMiddleware
 
@@ -82,7 +82,9 @@ class CommonMiddleware(_CommonMiddleware):
     serves that response with an empty body.
     """
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if response.status_code == HTTPStatus.NOT_MODIFIED:
             return response
         return super().process_response(request, response)
