@@ -74,7 +74,8 @@ MIDDLEWARE = [
     # no cookies, sessions, users, messages or locale there. CSRF and axes run everywhere.
     "provider_auth.tariff_api.middleware.SessionMiddleware",
     "provider_auth.tariff_api.middleware.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, except that a 304 gets no made-up "Content-Length: 0" (RFC 9110 §8.6).
+    "provider_auth.tariff_api.middleware.CommonMiddleware",
     # Django's CSRF check, also accepting our own no-referrer pages' "Origin: null" when the
     # browser's Sec-Fetch-Site says same-origin (see provider_auth/security/csrf.py).
     "provider_auth.security.csrf.FetchMetadataCsrfViewMiddleware",

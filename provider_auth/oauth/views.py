@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from provider_auth.oauth.selectors import server_metadata
 from provider_auth.oauth.server import server, token_response
 from provider_auth.security.ratelimit import oauth_rate_limited
+from provider_auth.tariff_api.methods import read_only_endpoint
 
 
 @csrf_exempt
@@ -37,7 +38,7 @@ def introspect(request: HttpRequest) -> HttpResponse:
     return server.create_endpoint_response("introspection", request)
 
 
-@require_GET
+@read_only_endpoint
 def metadata(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(server_metadata())
     response["Cache-Control"] = "public, max-age=3600"

@@ -123,8 +123,9 @@ def rate_limited_json(*, retry_after: int) -> JsonResponse:
     response = JsonResponse(
         {
             "object": "error",
+            # One code for every 429 of the site, as the tariff API's polling limit answers.
             "type": "rate_limit",
-            "code": "rate_limited",
+            "code": "rate_limit",
             "message": _("Too many requests. Retry after %(seconds)s seconds.")
             % {"seconds": retry_after},
         },

@@ -5,9 +5,13 @@ FlatPeak polls: most requests ask "has it changed?". The ETag is therefore deriv
 serialised body, so If-None-Match is decided before the rules are loaded or anything is
 serialised. Every stored value the body shows is in the version: the contract's id, dates,
 direction and `updated_at`; the tariff's id, fields and `updated_at` (which every write of its
-rule set bumps); the premise's reference, address and `updated_at`; the format; and the code that
-writes the document (a schema constant plus a digest of the serialisers' source, so a deploy
-that changes the body's shape changes every ETag). Anything else would serve a stale 304.
+rule set bumps); the premise's reference, address and `updated_at`; the format; and the version
+of the document's wire format, `DOCUMENT_SCHEMA_VERSION`. Anything else would serve a stale 304.
+
+The wire format is a declared constant, not a digest of the serialisers' source or of anything
+`repr()` shows: every host and every worker must compute the same ETag for the same data (a
+fleet behind a load balancer, a rolling deploy), and a comment edit must not make FlatPeak
+download every tariff again. The price is discipline: a change to what the body shows bumps it.
 
 A 200 for a version this worker has already written is served from a small LRU of bodies keyed
 by ETag. It needs no invalidation: a change makes a new version, and old ones age out. Each
@@ -18,7 +22,6 @@ ETags in every worker, because the ETag is a pure function of stored data.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import threading
 from collections import OrderedDict
@@ -26,27 +29,17 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-import accounts.tariffs
 from accounts.models import Contract, Premise
 from accounts.tariffs import tariff_to_flatpeak, tariff_to_provider_json
 from provider_auth.tariff_api.selectors import ContractInForce
 
-# Bump when this app changes what goes into a document (e.g. a new top-level field).
-SCHEMA_VERSION = "1"
+# The document's wire format. Bump it in the same commit as any change to the bytes a stored
+# tariff renders to: a field added, renamed or reformatted here, in
+# `accounts.tariffs.tariff_to_provider_json` / `tariff_to_flatpeak`, or in
+# `Premise.postal_address`. Otherwise clients keep a stale body on a 304. The tariff API tests
+# pin each format's field layout per version, so a new or renamed field cannot slip through.
+DOCUMENT_SCHEMA_VERSION = 1
 CACHE_SIZE = 1024
-
-
-def _source_digest(*objects: Any) -> str:
-    digest = hashlib.sha256()
-    for obj in objects:
-        try:
-            digest.update(inspect.getsource(obj).encode())
-        except (OSError, TypeError):  # no source shipped: the schema constant still applies
-            digest.update(repr(obj).encode())
-    return digest.hexdigest()[:16]
-
-
-_SERIALISERS = _source_digest(accounts.tariffs, Premise.postal_address)
 
 
 def _iso(value: Any) -> str:
@@ -56,8 +49,7 @@ def _iso(value: Any) -> str:
 def tariff_document_etag(*, premise: Premise, contract: ContractInForce, output: str) -> str:
     """The strong ETag of the tariff document of `contract` at `premise` in format `output`."""
     parts = [
-        SCHEMA_VERSION,
-        _SERIALISERS,
+        str(DOCUMENT_SCHEMA_VERSION),
         output,
         contract.direction,
         str(contract.pk),

@@ -92,3 +92,20 @@ def rate_limited(retry_after: int) -> TariffApiError:
         type="rate_limit",
         headers={"Retry-After": str(retry_after)},
     )
+
+
+def method_not_allowed(allowed: tuple[str, ...]) -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        f"This endpoint answers {' and '.join(allowed)} only.",
+        headers={"Allow": ", ".join(allowed)},
+    )
+
+
+def not_found() -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.NOT_FOUND,
+        "not_found",
+        "No such endpoint. The API is described at /api/openapi.json.",
+    )

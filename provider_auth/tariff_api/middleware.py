@@ -8,8 +8,9 @@ benchmarks/tariff_service_time.py). Each class below is Django's (or ours) uncha
 other path, so browser pages keep all of it.
 
 What still runs on `/api/`: request ids, host validation and HTTPS redirect (SecurityMiddleware),
-security headers, CommonMiddleware, CSRF (the API accepts only GET; any POST still meets
-CSRF's check first, exactly as before), X-Frame-Options and axes (its system check wants its
+security headers, CommonMiddleware, CSRF (which the API's views are exempt from: they read no
+cookie, and answer any method but GET and HEAD with a JSON 405, see `methods`), X-Frame-Options and
+axes (its system check wants its
 own class, and it costs nothing measurable on a request that logs nobody in).
 
 `/bench/` (the benchmark-only ceilings, 404 unless BENCHMARK_VIEWS) takes the same stack, so the
@@ -19,12 +20,14 @@ ceilings keep measuring "the same middleware stack" as the API they are compared
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from django.contrib.auth.middleware import AuthenticationMiddleware as _AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as _SessionMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.common import CommonMiddleware as _CommonMiddleware
 from django.middleware.locale import LocaleMiddleware as _LocaleMiddleware
 
 from provider_auth.security.session import SessionTimeoutMiddleware as _SessionTimeoutMiddleware
@@ -68,3 +71,20 @@ class SessionTimeoutMiddleware(_BrowserOnly, _SessionTimeoutMiddleware):
 
 class MessageMiddleware(_BrowserOnly, _MessageMiddleware):
     pass
+
+
+class CommonMiddleware(_CommonMiddleware):
+    """Django's, for every path, except that a 304 keeps the headers its view gave it.
+
+    Django adds `Content-Length: 0` to every body-less response. On a 304 that is a falsehood
+    about the stored 200 it stands for (RFC 9110 §8.6 allows only the 200's own length), and a
+    cache that merges a 304's headers into its stored response (requests-cache does) then
+    serves that response with an empty body.
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if response.status_code == HTTPStatus.NOT_MODIFIED:
+            return response
+        return super().process_response(request, response)

@@ -44,6 +44,13 @@ SCHEMAS: dict[str, Any] = {
         },
         description="FlatPeak-style error object.",
     ),
+    "RateLimitError": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Error"},
+            {"properties": {"type": {"const": "rate_limit"}, "code": {"const": "rate_limit"}}},
+        ],
+        "description": "Every 429 of this server, tariff API and OAuth endpoints alike.",
+    },
     "OAuthError": _object(
         {"error": _STRING, "error_description": _STRING, "error_uri": _STRING},
         required=["error"],
@@ -232,10 +239,29 @@ def _error(description: str, *, bearer: bool = False) -> dict[str, Any]:
     return response
 
 
-_ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "required": True}}
+_ETAG_HEADER = {
+    "ETag": {"schema": {"type": "string"}, "required": True},
+    "Cache-Control": {"schema": {"const": "private, no-cache"}, "required": True},
+    "Vary": {"schema": {"type": "string"}, "required": True},
+}
+_ALLOW_READ = {
+    "Allow": {
+        "description": "The methods this endpoint answers.",
+        "schema": {"const": "GET, HEAD"},
+        "required": True,
+    }
+}
+_METHOD_NOT_ALLOWED = {
+    "description": "method_not_allowed: only GET and HEAD are served.",
+    "headers": _ALLOW_READ,
+    "content": _json("Error"),
+}
 _TARIFF_ERRORS = {
     "304": {
-        "description": "Not modified (If-None-Match matched the ETag).",
+        "description": (
+            "Not modified (If-None-Match matched the ETag): no body, the ETag, Cache-Control "
+            "and Vary of the 200, and no Content-Type."
+        ),
         "headers": _ETAG_HEADER,
     },
     "400": _error("Invalid parameter (invalid_direction, invalid_format, invalid_time, ...)."),
@@ -244,18 +270,21 @@ _TARIFF_ERRORS = {
     ),
     "403": _error("insufficient_scope: scope or direction not granted.", bearer=True),
     "404": _error("no_tariff: no contract in force."),
-    "405": {"description": "Only GET is allowed."},
+    "405": _METHOD_NOT_ALLOWED,
     "429": {
         "description": "rate_limit: polling limit per grant reached.",
         "headers": {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
-        "content": _json("Error"),
+        "content": _json("RateLimitError"),
     },
 }
 _DIRECTION_PARAM = {
     "name": "direction",
     "in": "query",
     "required": False,
-    "description": "IMPORT (default when granted) or EXPORT; must be covered by the grant.",
+    "description": (
+        "IMPORT or EXPORT; must be covered by the grant. Leave the parameter out for the "
+        "default (IMPORT when granted); an empty value is refused (400 invalid_direction)."
+    ),
     "schema": {"enum": ["IMPORT", "EXPORT"]},
 }
 _IF_NONE_MATCH = {
@@ -273,9 +302,11 @@ _OAUTH_ERRORS = {
     "401": {"description": "invalid_client.", "content": _json("OAuthError")},
     "405": {"description": "Only POST is allowed."},
     "429": {
-        "description": "Rate limited per client id and per IP (RATE_LIMIT_TOKEN_PER_MINUTE).",
+        "description": (
+            "rate_limit: limited per client id and per IP (RATE_LIMIT_TOKEN_PER_MINUTE)."
+        ),
         "headers": {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
-        "content": _json("Error"),
+        "content": _json("RateLimitError"),
     },
 }
 
@@ -303,6 +334,20 @@ def _token_form() -> dict[str, Any]:
     )
 
 
+def _read_only(get: dict[str, Any]) -> dict[str, Any]:
+    """A GET operation and its HEAD twin: same parameters, statuses and headers, no bodies."""
+    head = {
+        **get,
+        "operationId": get["operationId"] + "Head",
+        "summary": "HEAD: " + get["summary"],
+        "responses": {
+            status: {key: value for key, value in response.items() if key != "content"}
+            for status, response in get["responses"].items()
+        },
+    }
+    return {"get": get, "head": head}
+
+
 def openapi_build(*, base_url: str) -> dict[str, Any]:
     """The document, with `servers` pointing at this deployment."""
     return {
@@ -315,7 +360,10 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                 "access token obtained through the connect flow or the authorization code "
                 "grant, renews it at the token endpoint (refresh tokens rotate on every use; "
                 "reusing one revokes the grant) and may poll at most TARIFF_POLL_LIMIT_PER_HOUR "
-                "times per hour per grant. Send If-None-Match with the last ETag."
+                "times per hour per grant. Send If-None-Match with the last ETag. Every GET "
+                "endpoint answers HEAD alike without a body; other methods answer 405 with "
+                "Allow. Errors of the tariff API are Error objects; every 429 has code "
+                "rate_limit; a path under /api/ that does not exist answers 404 not_found."
             ),
         },
         "servers": [{"url": base_url}],
@@ -327,8 +375,8 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
             },
         },
         "paths": {
-            "/api/v1/tariff": {
-                "get": {
+            "/api/v1/tariff": _read_only(
+                {
                     "operationId": "tariffCurrent",
                     "summary": "The tariff in force now for the grant's supply point.",
                     "security": [{"bearer": []}],
@@ -360,9 +408,9 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                         **_TARIFF_ERRORS,
                     },
                 }
-            },
-            "/api/v1/tariff/rates": {
-                "get": {
+            ),
+            "/api/v1/tariff/rates": _read_only(
+                {
                     "operationId": "tariffRates",
                     "summary": "Concrete unit rates for every instant of a range (at most 7 days).",
                     "security": [{"bearer": []}],
@@ -377,6 +425,11 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                             "name": "end_time",
                             "in": "query",
                             "required": True,
+                            "description": (
+                                "Exclusive; must be after start_time and at most 7 days "
+                                "later. A start_time equal to end_time names no instant and "
+                                "is refused with 400 invalid_time_range."
+                            ),
                             "schema": {"type": "string", "format": "date-time"},
                         },
                         _DIRECTION_PARAM,
@@ -391,7 +444,7 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                         **_TARIFF_ERRORS,
                     },
                 }
-            },
+            ),
             "/oauth/token": {
                 "post": {
                     "operationId": "oauthToken",
@@ -441,15 +494,15 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                     },
                 }
             },
-            "/.well-known/oauth-authorization-server": {
-                "get": {
+            "/.well-known/oauth-authorization-server": _read_only(
+                {
                     "operationId": "serverMetadata",
                     "summary": "RFC 8414 authorization server metadata.",
                     "responses": {
                         "200": {"description": "Metadata.", "content": _json("ServerMetadata")},
-                        "405": {"description": "Only GET is allowed."},
+                        "405": _METHOD_NOT_ALLOWED,
                     },
                 }
-            },
+            ),
         },
     }

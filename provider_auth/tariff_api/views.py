@@ -17,7 +17,6 @@ import re
 import time
 from collections.abc import Callable
 from functools import wraps
-from http import HTTPStatus
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
@@ -25,9 +24,8 @@ from authlib.oauth2.rfc6749 import MissingAuthorizationError
 from authlib.oauth2.rfc6750 import InsufficientScopeError
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from accounts.models import Direction
 from accounts.tariffs import rfc3339_utc, tariff_rates_between
@@ -44,6 +42,7 @@ from provider_auth.tariff_api.documents import (
     tariff_document_etag,
     tariff_document_render,
 )
+from provider_auth.tariff_api.methods import read_only_endpoint
 from provider_auth.tariff_api.selectors import (
     PollingToken,
     access_token_get_for_polling,
@@ -85,7 +84,7 @@ def tariff_endpoint(*, contracts_in_force: bool) -> Callable[[View], Callable[..
             )
             return response
 
-        return require_GET(wrapped)
+        return read_only_endpoint(wrapped)
 
     return decorate
 
@@ -111,9 +110,14 @@ def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingTok
 
 def _direction(request: HttpRequest, token: AccessToken) -> str:
     granted = token.grant.directions or [Direction.IMPORT]
-    requested = request.GET.get("direction", "").upper()
-    if not requested:
+    if "direction" not in request.GET:
         return Direction.IMPORT if Direction.IMPORT in granted else granted[0]
+    requested = request.GET["direction"].upper()
+    if not requested:
+        # `?direction=` is not "the default": a client that meant to send one has a bug to see.
+        raise errors.bad_request(
+            "invalid_direction", "direction must be IMPORT or EXPORT; omit it for the default."
+        )
     if requested not in Direction.values:
         raise errors.bad_request("invalid_direction", "direction must be IMPORT or EXPORT.")
     if requested not in granted:
@@ -125,6 +129,12 @@ def _if_none_match(request: HttpRequest, etag: str) -> bool:
     candidates = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
     # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
     return "*" in candidates or etag in (c.removeprefix("W/") for c in candidates)
+
+
+def _not_modified(etag: str) -> HttpResponse:
+    # No Content-Type: a 304 describes the stored 200, and a cache merges its headers into it
+    # (RFC 9110 §15.4.5). Content-Length is kept off by `middleware.CommonMiddleware`.
+    return _cacheable(HttpResponseNotModified(), etag)
 
 
 def _cacheable(response: HttpResponse, etag: str) -> HttpResponse:
@@ -139,7 +149,7 @@ def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     payload = json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
     etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
     if _if_none_match(request, etag):
-        return _cacheable(HttpResponse(status=HTTPStatus.NOT_MODIFIED), etag)
+        return _not_modified(etag)
     return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
 
 
@@ -156,7 +166,7 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     premise = polling.token.grant.premise
     etag = tariff_document_etag(premise=premise, contract=in_force, output=output)
     if _if_none_match(request, etag):
-        return _cacheable(HttpResponse(status=HTTPStatus.NOT_MODIFIED), etag)
+        return _not_modified(etag)
     payload = documents.get(etag)
     if payload is None:
         contract = contract_get_with_rules(premise=premise, contract=in_force)  # query 2
@@ -232,6 +242,7 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     return _etag_response(request, body)
 
 
+@read_only_endpoint
 def openapi_document(request: HttpRequest) -> JsonResponse:
     from provider_auth.tariff_api.openapi import openapi_build
 

@@ -32,7 +32,7 @@ def test_oauth_endpoints_are_limited_per_ip(path: str, db: None, settings: Any) 
     assert limited.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert int(limited["Retry-After"]) >= 1
     body = json.loads(limited.content)
-    assert (body["object"], body["type"], body["code"]) == ("error", "rate_limit", "rate_limited")
+    assert (body["object"], body["type"], body["code"]) == ("error", "rate_limit", "rate_limit")
     other_ip = api.post(path, {}, REMOTE_ADDR="198.51.100.10", secure=True)
     assert other_ip.status_code != HTTPStatus.TOO_MANY_REQUESTS
 

@@ -37,7 +37,7 @@ def test_requests_over_the_limit_get_429_with_retry_after_and_a_flatpeak_error_o
     body = json.loads(response.content)
     assert body["object"] == "error"
     assert body["type"] == "rate_limit"
-    assert body["code"] == "rate_limited"
+    assert body["code"] == "rate_limit"
     assert body["message"]
 
 

@@ -4,14 +4,21 @@ path (services, admin, importer-style queryset updates); unchanged documents cos
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+import provider_auth
 from accounts.models import Contract, Direction, Premise, Tariff
 from accounts.services import contract_create, contract_update, tariff_save_with_rules
 from provider_auth.tariff_api.documents import documents
@@ -229,3 +236,156 @@ def test_the_document_cache_is_bounded() -> None:
         b"c",
         2,
     )
+
+
+# --- the ETag is a function of data and a declared schema version, nothing else -------------
+ETAG_OF_A_FIXED_DOCUMENT = """
+import datetime as dt
+
+import django
+
+django.setup()
+
+from accounts.models import Premise
+from provider_auth.tariff_api.documents import tariff_document_etag
+from provider_auth.tariff_api.selectors import ContractInForce
+
+at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+premise = Premise(
+    pk=7, reference="SP-7", address_line1="1 Strand", city="London", post_code="WC2N 5EH",
+    country_code="GB", updated_at=at,
+)
+contract = ContractInForce(
+    pk=3, direction="IMPORT", start_at=at, end_at=None, updated_at=at, tariff_id=5,
+    tariff_updated_at=at, tariff_fields=("Saver", "GBP", "Europe/London", "0.4500"),
+)
+print(tariff_document_etag(premise=premise, contract=contract, output="provider"))
+"""
+
+
+def etag_in_a_fresh_process(*, root: Path, hash_seed: str) -> str:
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "PYTHONHASHSEED": hash_seed,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DJANGO_SETTINGS_MODULE": "provider_auth.settings",
+    }
+    env.pop("PYTHONPATH", None)
+    # cwd first on sys.path: the code under `root` is imported, not the installed copy.
+    done = subprocess.run(
+        [sys.executable, "-c", ETAG_OF_A_FIXED_DOCUMENT],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_etag_is_the_same_in_every_process_and_every_install_path(tmp_path: Path) -> None:
+    # Another host: the same release installed under another path, with another hash seed, and a
+    # comment edited in the modules that write the document. None of that changes a document.
+    root = Path(provider_auth.__file__).resolve().parent.parent
+    here = etag_in_a_fresh_process(root=root, hash_seed="1")
+    for package in ("accounts", "provider_auth"):
+        shutil.copytree(
+            root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for module in (
+        "accounts/tariffs.py",
+        "accounts/models.py",
+        "provider_auth/tariff_api/documents.py",
+    ):
+        with (tmp_path / module).open("a") as source:
+            source.write("\n# A comment edited on one host only.\n")
+    elsewhere = etag_in_a_fresh_process(root=tmp_path, hash_seed="2")
+    assert elsewhere == here
+    assert re.fullmatch(r'"[0-9a-f]{32}"', here)
+
+
+def test_the_etag_names_a_declared_document_schema_version() -> None:
+    from provider_auth.tariff_api import documents as module
+
+    assert isinstance(module.DOCUMENT_SCHEMA_VERSION, int)
+    assert not hasattr(module, "_source_digest")
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    if isinstance(value, dict):
+        return {prefix + "." + key for key in value} | {
+            path for key, item in value.items() for path in key_paths(item, prefix + "." + key)
+        }
+    if isinstance(value, list):
+        return {path for item in value for path in key_paths(item, prefix + "[]")}
+    return set()
+
+
+# The shape of each format at the current DOCUMENT_SCHEMA_VERSION. When this test fails, the
+# wire format changed: bump DOCUMENT_SCHEMA_VERSION (clients must not keep old bodies on a 304)
+# and pin the new shape here.
+DOCUMENT_SHAPES = {
+    1: {
+        "provider": (
+            ".contract_end_date",
+            ".contract_start_date",
+            ".currency",
+            ".direction",
+            ".name",
+            ".object",
+            ".premise",
+            ".premise.postal_address",
+            ".premise.postal_address.address_line1",
+            ".premise.postal_address.address_line2",
+            ".premise.postal_address.city",
+            ".premise.postal_address.country_code",
+            ".premise.postal_address.post_code",
+            ".premise.postal_address.state",
+            ".premise.reference",
+            ".rules",
+            ".rules[].days",
+            ".rules[].months",
+            ".rules[].tier_to_kwh",
+            ".rules[].unit_rate",
+            ".rules[].valid_from",
+            ".rules[].valid_to",
+            ".standing_charge",
+            ".timezone",
+            ".updated_at",
+        ),
+        "flatpeak": (
+            ".contract_end_date",
+            ".contract_start_date",
+            ".currency",
+            ".direction",
+            ".display_name",
+            ".object",
+            ".schedule",
+            ".schedule[].days_and_hours",
+            ".schedule[].days_and_hours[].days",
+            ".schedule[].days_and_hours[].hours",
+            ".schedule[].days_and_hours[].hours[].rate",
+            ".schedule[].days_and_hours[].hours[].rate[].to_kwh",
+            ".schedule[].days_and_hours[].hours[].rate[].value",
+            ".schedule[].days_and_hours[].hours[].valid_from",
+            ".schedule[].days_and_hours[].hours[].valid_to",
+            ".schedule[].months",
+            ".timezone",
+            ".type",
+        ),
+    }
+}
+
+
+def test_a_change_of_the_document_shape_comes_with_a_new_schema_version(
+    api_get: Any, access_token: str
+) -> None:
+    from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION
+
+    for output in ("provider", "flatpeak"):
+        body = api_get(TARIFF, access_token, data={"format": output}).json()
+        shape = tuple(sorted(key_paths(body)))
+        assert shape == DOCUMENT_SHAPES[DOCUMENT_SCHEMA_VERSION][output], output

@@ -32,10 +32,12 @@ def test_the_api_without_a_token_still_gets_its_bearer_challenge(client: Client)
     assert response["WWW-Authenticate"] == 'Bearer realm="tariff"'
 
 
-def test_a_post_to_the_api_still_meets_csrf_first(access_token: str) -> None:
+def test_a_post_to_the_api_is_a_json_405_not_csrfs_html_403(access_token: str) -> None:
+    # The API reads no cookie, so CSRF has nothing to protect there (see tariff_api.methods).
     csrf_client = Client(enforce_csrf_checks=True)
     response = csrf_client.post(TARIFF, secure=True, HTTP_AUTHORIZATION=f"Bearer {access_token}")
-    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert response.json()["code"] == "method_not_allowed"
 
 
 def test_pages_keep_sessions_locale_and_csrf(client: Client) -> None:

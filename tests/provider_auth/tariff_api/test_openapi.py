@@ -170,3 +170,33 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
         )
     case.call_and_validate(app=wsgi_app, headers=headers, checks=CHECKS)
+
+
+def test_real_405_429_and_304_responses_match_the_document(
+    client: Any, api_get: Any, access_token: str, settings: Any
+) -> None:
+    settings.TARIFF_POLL_LIMIT_PER_HOUR = 2
+    settings.RATE_LIMIT_TOKEN_PER_MINUTE = 1
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {access_token}"}
+    for path in ("/api/v1/tariff", "/.well-known/oauth-authorization-server"):
+        refused = client.delete(path, secure=True, **bearer)
+        assert refused.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+        assert_matches(refused, path)
+        declared = DOCUMENT["paths"][path]["get"]["responses"]["405"]["headers"]["Allow"]
+        assert refused["Allow"] == declared["schema"]["const"]
+        assert "head" in DOCUMENT["paths"][path]
+
+    etag = api_get("/api/v1/tariff", access_token)["ETag"]
+    not_modified = api_get("/api/v1/tariff", access_token, HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == HTTPStatus.NOT_MODIFIED
+    declared_304 = DOCUMENT["paths"]["/api/v1/tariff"]["get"]["responses"]["304"]["headers"]
+    assert set(declared_304) <= set(not_modified.headers)
+    assert not_modified["Cache-Control"] == declared_304["Cache-Control"]["schema"]["const"]
+
+    polled_out = api_get("/api/v1/tariff", access_token)
+    assert polled_out.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert_matches(polled_out, "/api/v1/tariff")
+    for _ in range(2):
+        token_limited = client.post("/oauth/token", {"grant_type": "x"}, secure=True)
+    assert token_limited.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert_matches(token_limited, "/oauth/token", "post")

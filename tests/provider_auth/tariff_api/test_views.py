@@ -113,6 +113,21 @@ def test_an_unknown_direction_is_invalid_request(api_get: Any, access_token: str
     )
 
 
+@pytest.mark.parametrize("path", [TARIFF, RATES])
+def test_an_empty_direction_is_invalid_request_not_the_default(
+    api_get: Any, access_token: str, path: str
+) -> None:
+    # The schema allows IMPORT or EXPORT; leaving the parameter out means the default.
+    query = {"start_time": "2026-06-01T00:00:00Z", "end_time": "2026-06-02T00:00:00Z"}
+    body = assert_error(
+        api_get(path, access_token, data={**query, "direction": ""}),
+        HTTPStatus.BAD_REQUEST,
+        "invalid_direction",
+    )
+    assert "omit" in body["message"]
+    assert api_get(path, access_token, data=query).status_code == HTTPStatus.OK
+
+
 def test_no_contract_in_force_is_no_tariff(
     api_get: Any, access_token: str, contract: Contract
 ) -> None:
@@ -390,6 +405,28 @@ def test_invalid_ranges_are_invalid_request(
     api_get: Any, access_token: str, start: str, end: str, code: str
 ) -> None:
     assert_error(rates(api_get, access_token, start, end), HTTPStatus.BAD_REQUEST, code)
+
+
+def test_an_empty_range_where_start_time_equals_end_time_is_refused_as_documented(
+    api_get: Any, access_token: str, economy7: Contract
+) -> None:
+    # end_time is exclusive: an equal pair names no instant, so it is refused, not an empty list.
+    instant = "2026-06-01T00:00:00Z"
+    assert_error(
+        rates(api_get, access_token, instant, instant),
+        HTTPStatus.BAD_REQUEST,
+        "invalid_time_range",
+    )
+    one_second = rates(api_get, access_token, instant, "2026-06-01T00:00:01Z")
+    assert one_second.status_code == HTTPStatus.OK
+    assert len(one_second.json()["data"]) == 1
+    from provider_auth.tariff_api.openapi import openapi_build
+
+    document = openapi_build(base_url="https://testserver")
+    end_time = document["paths"][RATES]["get"]["parameters"][1]
+    assert end_time["name"] == "end_time"
+    assert "equal" in end_time["description"]
+    assert "invalid_time_range" in end_time["description"]
 
 
 def test_exactly_seven_days_is_allowed(api_get: Any, access_token: str, economy7: Contract) -> None:
