@@ -11,10 +11,12 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Contract, Premise, Tariff, TariffRule, User, premise_reference_generate
+from accounts.price_admin import price_import_view
 from accounts.tariffs import DAY_LABELS, MONTH_LABELS, tariff_rules_problems
 
 
@@ -155,7 +157,16 @@ class TariffRuleForm(forms.ModelForm):
 
     class Meta:
         model = TariffRule
-        fields = ("months", "weekdays", "valid_from", "valid_to", "unit_rate", "tier_to_kwh")
+        fields = (
+            "months",
+            "weekdays",
+            "valid_from",
+            "valid_to",
+            "unit_rate",
+            "tier_to_kwh",
+            "surcharge_fixed",
+            "surcharge_percentage",
+        )
 
 
 class TariffRuleFormSet(forms.BaseInlineFormSet):
@@ -193,7 +204,16 @@ class TariffForm(forms.ModelForm):
 
     class Meta:
         model = Tariff
-        fields = ("name", "currency", "timezone", "standing_charge")
+        fields = (
+            "name",
+            "currency",
+            "timezone",
+            "standing_charge",
+            "pricing",
+            "prices_include_vat",
+            "bidding_zone",
+            "prices_publish_time",
+        )
 
 
 @admin.register(Tariff)
@@ -207,6 +227,13 @@ class TariffAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tariff]:
         return super().get_queryset(request).prefetch_related("rules")
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view(price_import_view)
+        return [
+            path("import-prices/", view, name="accounts_tariff_import_prices"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description=_("rate rules"))
     def rule_count(self, obj: Tariff) -> int:
