@@ -149,7 +149,14 @@ def surcharge_bands_between(
                     )
             day += dt.timedelta(days=1)
     bands.sort(key=lambda b: b[0])
-    return bands
+    merged: list[tuple[dt.datetime, dt.datetime, Surcharge]] = []
+    for band in bands:
+        # A DST change cuts a band in two; glue it back so a band is one stretch of real time.
+        if merged and merged[-1][1] == band[0] and merged[-1][2] == band[2]:
+            merged[-1] = (merged[-1][0], band[1], band[2])
+        else:
+            merged.append(band)
+    return merged
 
 
 def market_indexed_intervals(
