@@ -26,7 +26,11 @@ def rfc3339(value: dt.datetime) -> str:
 
 
 def day_rows(
-    day: dt.date, timezone: str, minutes: int, *, price=lambda i: Decimal("0.10") + Decimal(i % 10) / 100
+    day: dt.date,
+    timezone: str,
+    minutes: int,
+    *,
+    price=lambda i: Decimal("0.10") + Decimal(i % 10) / 100,
 ) -> list[tuple[dt.datetime, dt.datetime, Decimal]]:
     start, end = day_bounds(day, timezone)
     step = dt.timedelta(minutes=minutes)
