@@ -150,12 +150,12 @@ def surcharge_bands_between(
             day += dt.timedelta(days=1)
     bands.sort(key=lambda b: b[0])
     merged: list[tuple[dt.datetime, dt.datetime, Surcharge]] = []
-    for band in bands:
+    for piece in bands:
         # A DST change cuts a band in two; glue it back so a band is one stretch of real time.
-        if merged and merged[-1][1] == band[0] and merged[-1][2] == band[2]:
-            merged[-1] = (merged[-1][0], band[1], band[2])
+        if merged and merged[-1][1] == piece[0] and merged[-1][2] == piece[2]:
+            merged[-1] = (merged[-1][0], piece[1], piece[2])
         else:
-            merged.append(band)
+            merged.append(piece)
     return merged
 
 
