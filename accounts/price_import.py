@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import defusedxml
 import defusedxml.ElementTree as SafeET
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone as django_timezone
 from django.utils.dateparse import parse_datetime
 
@@ -520,7 +520,16 @@ def prices_import(
         days=sorted(days), intervals=sum(len(v) for v in days.values()), dry_run=dry_run
     )
     if not dry_run:
-        result.versions = _store(target=target, days=days, now=now or django_timezone.now())
+        try:
+            result.versions = _store(target=target, days=days, now=now or django_timezone.now())
+        except IntegrityError as e:
+            # Two imports of the same new day at once: the second loses the unique constraint.
+            raise PriceImportInvalid(
+                [
+                    "document: another import stored the same days meanwhile; nothing was "
+                    "imported, try again"
+                ]
+            ) from e
     return result
 
 

@@ -205,3 +205,31 @@ def test_existing_tariffs_stay_on_their_schedule_and_include_vat(make_tariff):
     assert tariff.pricing == Pricing.SCHEDULE
     assert tariff.prices_include_vat is True
     assert tariff.bidding_zone == "" and tariff.prices_publish_time is None
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("model", "index", "filters"),
+    [
+        (
+            "accounts_publishedprice",
+            "accounts_published_price_unique",
+            "tariff_id = 1 AND region = ''",
+        ),
+        ("accounts_wholesaleprice", "accounts_wholesale_price_unique", "zone = 'DE-LU'"),
+    ],
+)
+def test_a_range_of_prices_is_one_index_scan_in_time_order(model, index, filters):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT valid_from, valid_to FROM {model} WHERE {filters} "  # noqa: S608
+            "AND valid_from >= '2026-01-15T00:00Z' AND valid_from < '2026-01-16T00:00Z' "
+            "ORDER BY valid_from"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Scan using {index}" in plan, plan
+    assert "Sort" not in plan, plan
