@@ -381,7 +381,7 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <Publication_MarketDocument><type>&secret;</type></Publication_MarketDocument>"""
 
 
-@pytest.mark.spec("OWASP ASVS 5.5.2")
+@pytest.mark.spec("ASVS 5.5.2")
 @pytest.mark.parametrize("document", [BILLION_LAUGHS, EXTERNAL_ENTITY])
 def test_xml_bombs_and_external_entities_are_refused_with_a_clear_message(document):
     errors = refused(lambda: import_zone("DE-LU", document))
@@ -410,6 +410,7 @@ def test_octopus_records_are_reported_by_their_index(published_tariff):
     assert any(e.startswith("results[9].valid_to: must be an RFC 3339") for e in errors)
 
 
+@pytest.mark.spec("ASVS 12.1.1")
 def test_file_size_and_row_count_are_bounded(published_tariff, settings):
     tariff = published_tariff()
     settings.PRICES_IMPORT_MAX_BYTES = 1000
@@ -558,6 +559,7 @@ def test_the_admin_upload_lists_the_same_problems_and_stores_nothing(
     assert PublishedPrice.objects.count() == 0
 
 
+@pytest.mark.spec("ASVS 5.5.2")
 def test_the_admin_upload_refuses_an_xml_bomb_with_the_same_message(staff_client):
     upload = SimpleUploadedFile("bomb.xml", BILLION_LAUGHS)
     response = staff_client.post(
@@ -587,3 +589,45 @@ def test_customers_cannot_reach_the_price_upload(client, make_customer):
 
 
 _ = rfc3339
+
+
+def test_staff_set_up_a_market_indexed_tariff_with_surcharges_in_the_admin(staff_client):
+    from accounts.models import Tariff
+
+    data = {
+        "name": "Dynamisch",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "standing_charge": "0.40",
+        "pricing": "market_indexed",
+        "prices_include_vat": "on",
+        "bidding_zone": "DE-LU",
+        "prices_publish_time": "13:00",
+        "rules-TOTAL_FORMS": "1",
+        "rules-INITIAL_FORMS": "0",
+        "rules-MIN_NUM_FORMS": "1",
+        "rules-MAX_NUM_FORMS": "1000",
+        "rules-0-valid_from": "00:00",
+        "rules-0-valid_to": "24:00",
+        "rules-0-unit_rate": "0",
+        "rules-0-tier_to_kwh": "",
+        "rules-0-surcharge_fixed": "0.165",
+        "rules-0-surcharge_percentage": "0.19",
+        "rules-0-months": [str(m) for m in range(1, 13)],
+        "rules-0-weekdays": [str(d) for d in range(7)],
+    }
+    response = staff_client.post(reverse("admin:accounts_tariff_add"), data)
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    tariff = Tariff.objects.get(name="Dynamisch")
+    assert (tariff.pricing, tariff.bidding_zone, tariff.prices_publish_time) == (
+        Pricing.MARKET_INDEXED,
+        "DE-LU",
+        dt.time(13, 0),
+    )
+    rule = tariff.rules.get()
+    assert (rule.surcharge_fixed, rule.surcharge_percentage) == (Decimal("0.165"), Decimal("0.19"))
+    data["bidding_zone"] = ""
+    data["name"] = "Ohne Zone"
+    response = staff_client.post(reverse("admin:accounts_tariff_add"), data)
+    assert response.status_code == HTTPStatus.OK
+    assert "A market-indexed tariff needs its bidding zone." in response.content.decode()
