@@ -26,8 +26,8 @@ from accounts.models import (
     WholesalePrice,
 )
 from accounts.price_import import (
-    _Errors,
-    _Target,
+    PriceErrors,
+    PriceTarget,
     parse_entsoe,
     price_import_target,
     prices_import,
@@ -107,10 +107,10 @@ def _sample_shape_half_hours() -> list[Decimal]:
 
 def _sample_quarter_hours() -> list[Decimal]:
     """The ENTSO-E sample's 96 prices (€/MWh), the omitted A03 position filled."""
-    target = _Target(None, "DE-LU", "", "Europe/Berlin", "EUR")
+    target = PriceTarget(None, "DE-LU", "", "Europe/Berlin", "EUR")
     return [
         i.value
-        for i in parse_entsoe(data=ENTSOE_SAMPLE.read_bytes(), target=target, errors=_Errors())
+        for i in parse_entsoe(data=ENTSOE_SAMPLE.read_bytes(), target=target, errors=PriceErrors())
     ]
 
 

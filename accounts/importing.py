@@ -61,7 +61,7 @@ class _Plan:
     )
 
 
-class _Errors:
+class PriceErrors:
     def __init__(self) -> None:
         self.items: list[str] = []
 
@@ -79,7 +79,9 @@ class _Errors:
                 self.add(place, message)
 
 
-def _str(record: dict[str, Any], key: str, place: str, errors: _Errors, default: str = "") -> str:
+def _str(
+    record: dict[str, Any], key: str, place: str, errors: PriceErrors, default: str = ""
+) -> str:
     value = record.get(key, default)
     if value is None:
         value = default
@@ -89,7 +91,9 @@ def _str(record: dict[str, Any], key: str, place: str, errors: _Errors, default:
     return value.strip()
 
 
-def _decimal(value: Any, place: str, errors: _Errors, *, optional: bool = False) -> Decimal | None:
+def _decimal(
+    value: Any, place: str, errors: PriceErrors, *, optional: bool = False
+) -> Decimal | None:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -106,7 +110,7 @@ def _decimal(value: Any, place: str, errors: _Errors, *, optional: bool = False)
     return number
 
 
-def _instant(value: Any, place: str, errors: _Errors) -> dt.datetime | None:
+def _instant(value: Any, place: str, errors: PriceErrors) -> dt.datetime | None:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None or parsed.tzinfo is None:
         errors.add(place, "must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T00:00:00Z")
@@ -114,14 +118,14 @@ def _instant(value: Any, place: str, errors: _Errors) -> dt.datetime | None:
     return parsed
 
 
-def _list(value: Any, place: str, errors: _Errors) -> list[Any]:
+def _list(value: Any, place: str, errors: PriceErrors) -> list[Any]:
     if not isinstance(value, list):
         errors.add(place, "must be a list")
         return []
     return value
 
 
-def _object(value: Any, place: str, errors: _Errors) -> dict[str, Any] | None:
+def _object(value: Any, place: str, errors: PriceErrors) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         errors.add(place, "must be an object")
         return None
@@ -129,7 +133,7 @@ def _object(value: Any, place: str, errors: _Errors) -> dict[str, Any] | None:
 
 
 def _plan_tariff(
-    record: dict[str, Any], place: str, errors: _Errors
+    record: dict[str, Any], place: str, errors: PriceErrors
 ) -> tuple[Tariff, list[TariffRule]] | None:
     before = len(errors.items)
     name = _str(record, "name", place, errors)
@@ -186,7 +190,7 @@ def _plan_tariff(
 def _plan_contracts(
     raw_list: Any,
     place: str,
-    errors: _Errors,
+    errors: PriceErrors,
     premise: Premise,
     tariffs_by_name: dict[str, Tariff],
 ) -> list[Contract]:
@@ -234,7 +238,7 @@ def _plan_contracts(
     return contracts
 
 
-def _plan(data: Any, errors: _Errors) -> _Plan:
+def _plan(data: Any, errors: PriceErrors) -> _Plan:
     plan = _Plan()
     if isinstance(data, list):
         data = {"customers": data}
@@ -333,7 +337,7 @@ def customers_import(*, data: Any, dry_run: bool = False) -> ImportResult:
     without the key keeps its contracts. `password_hash` absent keeps an existing password (new
     customers get an unusable one); null makes it unusable.
     """
-    errors = _Errors()
+    errors = PriceErrors()
     plan = _plan(data, errors)
     if errors.items:
         raise ImportInvalid(errors.items)

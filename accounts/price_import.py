@@ -67,7 +67,9 @@ class PriceImportResult:
 
 
 @dataclass(frozen=True)
-class _Target:
+class PriceTarget:
+    """Where an import goes: a published-prices tariff (per kWh) or a bidding zone (per MWh)."""
+
     tariff: Tariff | None
     zone: str
     region: str
@@ -79,7 +81,9 @@ class _Target:
         return self.tariff is None
 
 
-class _Errors:
+class PriceErrors:
+    """Problems collected while reading a file, each as 'place: message'."""
+
     def __init__(self) -> None:
         self.items: list[str] = []
 
@@ -91,7 +95,7 @@ class _Errors:
             raise PriceImportInvalid(self.items)
 
 
-def _instant(value: Any, place: str, errors: _Errors) -> dt.datetime | None:
+def _instant(value: Any, place: str, errors: PriceErrors) -> dt.datetime | None:
     parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
     if parsed is None or parsed.tzinfo is None:
         errors.add(place, "must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T00:00:00Z")
@@ -99,7 +103,7 @@ def _instant(value: Any, place: str, errors: _Errors) -> dt.datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _decimal(value: Any, place: str, errors: _Errors) -> Decimal | None:
+def _decimal(value: Any, place: str, errors: PriceErrors) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         errors.add(place, "must be a decimal number")
         return None
@@ -137,14 +141,14 @@ def _text(element: Any, name: str) -> str | None:
     return None if child is None or child.text is None else child.text.strip()
 
 
-def _entsoe_instant(value: str | None, place: str, errors: _Errors) -> dt.datetime | None:
+def _entsoe_instant(value: str | None, place: str, errors: PriceErrors) -> dt.datetime | None:
     # ENTSO-E writes "2026-01-14T23:00Z" (no seconds), which RFC 3339 parsers may refuse.
     if value and len(value) == 17 and value.endswith("Z"):
         value = value[:-1] + ":00Z"
     return _instant(value, place, errors)
 
 
-def parse_entsoe(*, data: bytes, target: _Target, errors: _Errors) -> list[RawInterval]:
+def parse_entsoe(*, data: bytes, target: PriceTarget, errors: PriceErrors) -> list[RawInterval]:
     """ENTSO-E A44: TimeSeries → Period(timeInterval, resolution) → Point(position, price)."""
     try:
         root = SafeET.fromstring(data, forbid_dtd=True)
@@ -189,7 +193,7 @@ def parse_entsoe(*, data: bytes, target: _Target, errors: _Errors) -> list[RawIn
     return intervals
 
 
-def _entsoe_period(period: Any, place: str, curve: str, errors: _Errors) -> list[RawInterval]:
+def _entsoe_period(period: Any, place: str, curve: str, errors: PriceErrors) -> list[RawInterval]:
     interval = _child(period, "timeInterval")
     start = _entsoe_instant(
         _text(interval, "start") if interval is not None else None,
@@ -249,7 +253,7 @@ def _entsoe_period(period: Any, place: str, curve: str, errors: _Errors) -> list
     return result
 
 
-def parse_octopus(*, data: bytes, target: _Target, errors: _Errors) -> list[RawInterval]:
+def parse_octopus(*, data: bytes, target: PriceTarget, errors: PriceErrors) -> list[RawInterval]:
     """Octopus unit rates: `results` newest first, pence per kWh, with and without VAT."""
     try:
         document = json.loads(data.decode("utf-8"), parse_float=Decimal)
@@ -282,7 +286,7 @@ def parse_octopus(*, data: bytes, target: _Target, errors: _Errors) -> list[RawI
     return intervals
 
 
-def parse_csv(*, data: bytes, target: _Target, errors: _Errors) -> list[RawInterval]:
+def parse_csv(*, data: bytes, target: PriceTarget, errors: PriceErrors) -> list[RawInterval]:
     """CSV with the header `valid_from,valid_to,value`; one interval a line."""
     try:
         text = data.decode("utf-8-sig")
@@ -316,7 +320,7 @@ PARSERS = {"entsoe": parse_entsoe, "octopus": parse_octopus, "csv": parse_csv}
 # --- Validation ------------------------------------------------------------------------------
 
 
-def _bounds(target: _Target) -> tuple[Decimal, Decimal, str]:
+def _bounds(target: PriceTarget) -> tuple[Decimal, Decimal, str]:
     if target.per_mwh:
         return (
             Decimal(settings.WHOLESALE_MIN_PER_MWH),
@@ -335,7 +339,7 @@ def _hours(delta: dt.timedelta) -> str:
 
 
 def prices_validate(
-    *, intervals: list[RawInterval], target: _Target, errors: _Errors
+    *, intervals: list[RawInterval], target: PriceTarget, errors: PriceErrors
 ) -> dict[dt.date, list[RawInterval]]:
     """Check the whole series; returns it grouped by local day (only meaningful without errors)."""
     low, high, unit = _bounds(target)
@@ -404,7 +408,7 @@ def prices_validate(
 
 def price_import_target(
     *, tariff_name: str | None = None, tariff: Tariff | None = None, zone: str | None = None
-) -> _Target:
+) -> PriceTarget:
     """Resolve `--tariff NAME` or `--zone CODE`; raises PriceImportInvalid when neither fits."""
     if tariff is None and tariff_name:
         matches = list(Tariff.objects.filter(name=tariff_name)[:2])
@@ -417,18 +421,18 @@ def price_import_target(
             raise PriceImportInvalid(
                 [f"--tariff: {tariff.name!r} is not priced by published prices"]
             )
-        return _Target(tariff, "", "", tariff.timezone, tariff.currency)
+        return PriceTarget(tariff, "", "", tariff.timezone, tariff.currency)
     if zone:
         if zone not in BIDDING_ZONES:
             raise PriceImportInvalid([f"--zone: {zone!r} is not a known bidding zone"])
         known = BIDDING_ZONES[zone]
-        return _Target(None, zone, "", known.timezone, known.currency)
+        return PriceTarget(None, zone, "", known.timezone, known.currency)
     raise PriceImportInvalid(["give a tariff or a bidding zone to import into"])
 
 
 @transaction.atomic
 def _store(
-    *, target: _Target, days: dict[dt.date, list[RawInterval]], now: dt.datetime
+    *, target: PriceTarget, days: dict[dt.date, list[RawInterval]], now: dt.datetime
 ) -> dict[dt.date, int]:
     versions = {}
     for day, items in sorted(days.items()):
@@ -490,7 +494,7 @@ def prices_import(
     *,
     data: bytes,
     file_format: str,
-    target: _Target,
+    target: PriceTarget,
     dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> PriceImportResult:
@@ -505,7 +509,7 @@ def prices_import(
         raise PriceImportInvalid(["format: Octopus unit rates belong to a tariff, not a zone"])
     if file_format == "entsoe" and not target.per_mwh:
         raise PriceImportInvalid(["format: ENTSO-E wholesale prices belong to a bidding zone"])
-    errors = _Errors()
+    errors = PriceErrors()
     intervals = PARSERS[file_format](data=data, target=target, errors=errors)
     if len(intervals) > settings.PRICES_IMPORT_MAX_ROWS:
         errors.add(
@@ -536,6 +540,13 @@ def prices_import(
 __all__ = [
     "CSV_HEADER",
     "FORMATS",
+    "PriceErrors",
+    "PriceTarget",
+    "RawInterval",
+    "parse_csv",
+    "parse_entsoe",
+    "parse_octopus",
+    "prices_validate",
     "PriceImportInvalid",
     "PriceImportResult",
     "price_import_target",

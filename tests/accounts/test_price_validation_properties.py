@@ -8,16 +8,16 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accounts.price_import import RawInterval, _Errors, _Target, prices_validate
+from accounts.price_import import PriceErrors, PriceTarget, RawInterval, prices_validate
 from tests.accounts.price_files import day_bounds, day_rows
 
 ZONES = {"Europe/London": ("GB", "GBP"), "Europe/Berlin": ("DE-LU", "EUR")}
 days = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31))
 
 
-def _target(timezone: str) -> _Target:
+def _target(timezone: str) -> PriceTarget:
     zone, currency = ZONES[timezone]
-    return _Target(None, zone, "", timezone, currency)
+    return PriceTarget(None, zone, "", timezone, currency)
 
 
 def _raw(rows) -> list[RawInterval]:
@@ -28,7 +28,7 @@ def _raw(rows) -> list[RawInterval]:
 @given(day=days, timezone=st.sampled_from(sorted(ZONES)), minutes=st.sampled_from([15, 30, 60]))
 def test_every_whole_local_day_is_accepted_with_one_interval_per_step(day, timezone, minutes):
     rows = day_rows(day, timezone, minutes, price=lambda i: Decimal(i % 50) - 10)
-    errors = _Errors()
+    errors = PriceErrors()
     grouped = prices_validate(intervals=_raw(rows), target=_target(timezone), errors=errors)
     assert errors.items == []
     start, end = day_bounds(day, timezone)
@@ -48,7 +48,7 @@ def test_any_missing_interval_is_refused_at_its_place(day, timezone, minutes, da
     missing = data.draw(st.integers(min_value=0, max_value=len(rows) - 1))
     kept = _raw(rows)
     del kept[missing]
-    errors = _Errors()
+    errors = PriceErrors()
     prices_validate(intervals=kept, target=_target(timezone), errors=errors)
     assert errors.items  # never silently accepted
     if 0 < missing < len(rows) - 1:
