@@ -61,7 +61,7 @@ class _Plan:
     )
 
 
-class PriceErrors:
+class _Errors:
     def __init__(self) -> None:
         self.items: list[str] = []
 
@@ -79,9 +79,7 @@ class PriceErrors:
                 self.add(place, message)
 
 
-def _str(
-    record: dict[str, Any], key: str, place: str, errors: PriceErrors, default: str = ""
-) -> str:
+def _str(record: dict[str, Any], key: str, place: str, errors: _Errors, default: str = "") -> str:
     value = record.get(key, default)
     if value is None:
         value = default
@@ -91,9 +89,7 @@ def _str(
     return value.strip()
 
 
-def _decimal(
-    value: Any, place: str, errors: PriceErrors, *, optional: bool = False
-) -> Decimal | None:
+def _decimal(value: Any, place: str, errors: _Errors, *, optional: bool = False) -> Decimal | None:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -110,7 +106,7 @@ def _decimal(
     return number
 
 
-def _instant(value: Any, place: str, errors: PriceErrors) -> dt.datetime | None:
+def _instant(value: Any, place: str, errors: _Errors) -> dt.datetime | None:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None or parsed.tzinfo is None:
         errors.add(place, "must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T00:00:00Z")
@@ -118,14 +114,14 @@ def _instant(value: Any, place: str, errors: PriceErrors) -> dt.datetime | None:
     return parsed
 
 
-def _list(value: Any, place: str, errors: PriceErrors) -> list[Any]:
+def _list(value: Any, place: str, errors: _Errors) -> list[Any]:
     if not isinstance(value, list):
         errors.add(place, "must be a list")
         return []
     return value
 
 
-def _object(value: Any, place: str, errors: PriceErrors) -> dict[str, Any] | None:
+def _object(value: Any, place: str, errors: _Errors) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         errors.add(place, "must be an object")
         return None
@@ -133,7 +129,7 @@ def _object(value: Any, place: str, errors: PriceErrors) -> dict[str, Any] | Non
 
 
 def _plan_tariff(
-    record: dict[str, Any], place: str, errors: PriceErrors
+    record: dict[str, Any], place: str, errors: _Errors
 ) -> tuple[Tariff, list[TariffRule]] | None:
     before = len(errors.items)
     name = _str(record, "name", place, errors)
@@ -190,7 +186,7 @@ def _plan_tariff(
 def _plan_contracts(
     raw_list: Any,
     place: str,
-    errors: PriceErrors,
+    errors: _Errors,
     premise: Premise,
     tariffs_by_name: dict[str, Tariff],
 ) -> list[Contract]:
@@ -238,7 +234,7 @@ def _plan_contracts(
     return contracts
 
 
-def _plan(data: Any, errors: PriceErrors) -> _Plan:
+def _plan(data: Any, errors: _Errors) -> _Plan:
     plan = _Plan()
     if isinstance(data, list):
         data = {"customers": data}
@@ -337,7 +333,7 @@ def customers_import(*, data: Any, dry_run: bool = False) -> ImportResult:
     without the key keeps its contracts. `password_hash` absent keeps an existing password (new
     customers get an unusable one); null makes it unusable.
     """
-    errors = PriceErrors()
+    errors = _Errors()
     plan = _plan(data, errors)
     if errors.items:
         raise ImportInvalid(errors.items)
