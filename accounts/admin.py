@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -11,10 +12,20 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Contract, Premise, Tariff, TariffRule, User, premise_reference_generate
+from accounts.models import (
+    Contract,
+    Premise,
+    Pricing,
+    Tariff,
+    TariffRule,
+    User,
+    premise_reference_generate,
+)
+from accounts.price_admin import price_import_view
 from accounts.tariffs import DAY_LABELS, MONTH_LABELS, tariff_rules_problems
 
 
@@ -153,9 +164,30 @@ class TariffRuleForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only market-indexed tariffs use surcharges; a rule saved without them has none.
+        for name in ("surcharge_fixed", "surcharge_percentage"):
+            self.fields[name].required = False
+
+    def clean_surcharge_fixed(self) -> Decimal:
+        return self.cleaned_data.get("surcharge_fixed") or Decimal(0)
+
+    def clean_surcharge_percentage(self) -> Decimal:
+        return self.cleaned_data.get("surcharge_percentage") or Decimal(0)
+
     class Meta:
         model = TariffRule
-        fields = ("months", "weekdays", "valid_from", "valid_to", "unit_rate", "tier_to_kwh")
+        fields = (
+            "months",
+            "weekdays",
+            "valid_from",
+            "valid_to",
+            "unit_rate",
+            "tier_to_kwh",
+            "surcharge_fixed",
+            "surcharge_percentage",
+        )
 
 
 class TariffRuleFormSet(forms.BaseInlineFormSet):
@@ -190,10 +222,23 @@ class TariffForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The inline formset validates the submitted rules; the saved ones may be what is fixed.
         self.instance.rules_checked_elsewhere = True
+        self.fields["pricing"].required = False  # absent: unchanged (new tariffs: schedule)
+
+    def clean_pricing(self) -> str:
+        return self.cleaned_data.get("pricing") or self.instance.pricing or Pricing.SCHEDULE
 
     class Meta:
         model = Tariff
-        fields = ("name", "currency", "timezone", "standing_charge")
+        fields = (
+            "name",
+            "currency",
+            "timezone",
+            "standing_charge",
+            "pricing",
+            "prices_include_vat",
+            "bidding_zone",
+            "prices_publish_time",
+        )
 
 
 @admin.register(Tariff)
@@ -207,6 +252,13 @@ class TariffAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tariff]:
         return super().get_queryset(request).prefetch_related("rules")
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view(price_import_view)
+        return [
+            path("import-prices/", view, name="accounts_tariff_import_prices"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description=_("rate rules"))
     def rule_count(self, obj: Tariff) -> int:

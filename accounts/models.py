@@ -17,12 +17,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import validators
+from accounts.bidding_zones import validate_bidding_zone
 from accounts.tariffs import tariff_rules_validate
 
 
 class Direction(models.TextChoices):
     IMPORT = "IMPORT", _("Import")
     EXPORT = "EXPORT", _("Export")
+
+
+class Pricing(models.TextChoices):
+    """How a tariff's unit rates are known: rules, a published series, or wholesale plus surcharges."""
+
+    SCHEDULE = "schedule", _("Schedule (fixed, time of use, tiers)")
+    PUBLISHED = "published", _("Published prices per interval")
+    MARKET_INDEXED = "market_indexed", _("Market-indexed (wholesale price plus surcharges)")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -151,6 +160,25 @@ class Tariff(models.Model):
     standing_charge = models.DecimalField(
         _("standing charge per day"), max_digits=10, decimal_places=4
     )
+    pricing = models.CharField(
+        _("pricing"), max_length=16, choices=Pricing.choices, default=Pricing.SCHEDULE
+    )
+    # Retail unit rates in Great Britain and the EU are quoted to households with VAT, and the
+    # rates entered before this flag existed are the ones shown to customers: default True.
+    prices_include_vat = models.BooleanField(_("prices include VAT"), default=True)
+    bidding_zone = models.CharField(
+        _("bidding zone"),
+        max_length=16,
+        blank=True,
+        validators=[validate_bidding_zone],
+        help_text=_("Wholesale market of a market-indexed tariff, e.g. DE-LU, NL or GB."),
+    )
+    prices_publish_time = models.TimeField(
+        _("next day's prices published at (local)"),
+        null=True,
+        blank=True,
+        help_text=_("When tomorrow's prices usually appear, e.g. 16:00; empty: the default."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -168,6 +196,10 @@ class Tariff(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if self.pricing == Pricing.MARKET_INDEXED and not self.bidding_zone:
+            raise ValidationError(
+                {"bidding_zone": _("A market-indexed tariff needs its bidding zone.")}
+            )
         if self.pk is not None and not self.rules_checked_elsewhere:
             tariff_rules_validate(rules=self.rules.all())
 
@@ -195,6 +227,17 @@ class TariffRule(models.Model):
     unit_rate = models.DecimalField(_("unit rate per kWh"), max_digits=10, decimal_places=4)
     tier_to_kwh = models.DecimalField(
         _("tier ceiling (kWh)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    # Market-indexed tariffs only (unit_rate is then ignored): see accounts.prices.market_rate.
+    surcharge_fixed = models.DecimalField(
+        _("surcharge per kWh"), max_digits=10, decimal_places=6, default=0
+    )
+    surcharge_percentage = models.DecimalField(
+        _("surcharge percentage"),
+        max_digits=7,
+        decimal_places=5,
+        default=0,
+        help_text=_("A fraction: 0.05 is 5 %, applied after the fixed surcharge."),
     )
 
     class Meta:
@@ -286,3 +329,11 @@ class Contract(models.Model):
                     "end": clash.end_at.date().isoformat() if clash.end_at else _("open end"),
                 },
             )
+
+
+# The price series live in their own module; importing them here registers them with the app.
+from accounts.price_models import (  # noqa: E402, F401
+    PricePublication,
+    PublishedPrice,
+    WholesalePrice,
+)

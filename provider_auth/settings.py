@@ -280,6 +280,17 @@ OAUTH_REFRESH_GRACE_SECONDS = env.int("OAUTH_REFRESH_GRACE_SECONDS", default=0)
 OAUTH_PKCE_REQUIRED = env.bool("OAUTH_PKCE_REQUIRED", default=True)
 TARIFF_POLL_LIMIT_PER_HOUR = env.int("TARIFF_POLL_LIMIT_PER_HOUR", default=60)
 TARIFF_MIN_POLL_INTERVAL_SECONDS = env.int("TARIFF_MIN_POLL_INTERVAL_SECONDS", default=900)
+# Published and market-indexed prices: when the next day's prices usually appear (local time of
+# the tariff; a tariff may set its own), how soon to poll again when they are late, and the
+# bounds and sizes beyond which an imported price file is refused as absurd.
+PRICES_PUBLISH_TIME = env.str("PRICES_PUBLISH_TIME", default="16:00")
+PRICES_LATE_RETRY_MINUTES = env.int("PRICES_LATE_RETRY_MINUTES", default=15)
+PRICES_MIN_PER_KWH = env.str("PRICES_MIN_PER_KWH", default="-2")
+PRICES_MAX_PER_KWH = env.str("PRICES_MAX_PER_KWH", default="10")
+WHOLESALE_MIN_PER_MWH = env.str("WHOLESALE_MIN_PER_MWH", default="-1000")
+WHOLESALE_MAX_PER_MWH = env.str("WHOLESALE_MAX_PER_MWH", default="10000")
+PRICES_IMPORT_MAX_BYTES = env.int("PRICES_IMPORT_MAX_BYTES", default=5_000_000)
+PRICES_IMPORT_MAX_ROWS = env.int("PRICES_IMPORT_MAX_ROWS", default=50_000)
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMIT_TOKEN_PER_MINUTE = env.int("RATE_LIMIT_TOKEN_PER_MINUTE", default=120)
 RATE_LIMIT_AUTH_URI_PER_MINUTE = env.int("RATE_LIMIT_AUTH_URI_PER_MINUTE", default=60)

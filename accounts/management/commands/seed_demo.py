@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo_prices import demo_dynamic_seed
 from accounts.models import Contract, Direction, Premise, Tariff, User
 from accounts.services import RuleSpec, contract_create, tariff_save_with_rules
 
@@ -207,12 +208,14 @@ class Command(BaseCommand):
                         start_at=start_at,
                         end_at=end_at,
                     )
+        # Dana (published half-hourly prices, GB) and Erik (market-indexed, DE-LU).
+        dynamic_logins = demo_dynamic_seed(today_utc=today)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready: alice@example.com / alice-demo-pass, "
                 "bob@example.com / bob-demo-pass, carol@example.com / carol-demo-pass "
                 f"({Premise.objects.filter(reference__in=_references()).count()} premises, "
-                f"{len(tariffs)} tariffs)."
+                f"{len(tariffs)} tariffs); dynamic prices: {', '.join(dynamic_logins)}."
             )
         )
 

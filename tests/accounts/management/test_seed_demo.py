@@ -5,7 +5,15 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from accounts.models import Contract, Direction, Premise, Tariff, TariffRule, User
+from accounts.models import (
+    Contract,
+    Direction,
+    Premise,
+    PricePublication,
+    Tariff,
+    TariffRule,
+    User,
+)
 from accounts.selectors import contract_get_active
 
 
@@ -17,6 +25,9 @@ def _snapshot() -> dict:
         ),
         "tariffs": sorted(Tariff.objects.values_list("pk", "name", "updated_at")),
         "rules": TariffRule.objects.count(),
+        "publications": sorted(
+            PricePublication.objects.values_list("zone", "day", "version", "tariff_id")
+        ),
         "contracts": sorted(
             Contract.objects.values_list("pk", "premise__reference", "direction", "tariff__name")
         ),
@@ -29,20 +40,28 @@ def test_seed_demo_twice_gives_the_same_state():
     first = _snapshot()
     call_command("seed_demo")
     assert _snapshot() == first
-    assert first["users"] == ["alice@example.com", "bob@example.com", "carol@example.com"]
+    assert first["users"] == [
+        "alice@example.com",
+        "bob@example.com",
+        "carol@example.com",
+        "dana@example.com",
+        "erik@example.com",
+    ]
     assert first["premises"] == [
         ("PRM-000001", "alice@example.com"),
         ("PRM-000002", "bob@example.com"),
         ("PRM-000003", "bob@example.com"),
         ("PRM-000004", "carol@example.com"),
+        ("PRM-000005", "dana@example.com"),
+        ("PRM-000006", "erik@example.com"),
     ]
-    assert len(first["contracts"]) == 5
+    assert len(first["contracts"]) == 7
 
 
 @pytest.mark.django_db
 def test_seed_demo_customers_log_in_with_their_demo_passwords(rf):
     call_command("seed_demo")
-    for name in ("alice", "bob", "carol"):
+    for name in ("alice", "bob", "carol", "dana", "erik"):
         user = authenticate(
             rf.post("/"), username=f"{name}@example.com", password=f"{name}-demo-pass"
         )
@@ -105,4 +124,4 @@ def test_seed_demo_refuses_to_run_in_production_without_force():
         call_command("seed_demo")
     assert not User.objects.exists()
     call_command("seed_demo", "--force")
-    assert User.objects.count() == 3
+    assert User.objects.count() == 5
