@@ -4,13 +4,14 @@ Authlib drives the protocol (client authentication, grant dispatch, PKCE verific
 §5.2 error bodies, RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
 
 - every secret is looked up by its SHA-256 digest (`tokens.secret_hash`), never stored in clear;
-- refresh tokens rotate on every use. Presenting a rotated one again is *reuse* (RFC 9700
-  §4.14.2): the whole grant is revoked and the answer is `invalid_grant`. A refresh that merely
-  lost a race (two workers holding the same token: the token was unused when the request
-  arrived, and used by the time it held the row lock) gets `invalid_grant` without revoking,
-  so exactly one of them succeeds and the winner's tokens keep working;
-- `OAUTH_REFRESH_GRACE_SECONDS` (default 0) lets a rotated refresh token be exchanged again for
-  that many seconds (a client that lost the response), without reuse detection;
+- refresh tokens rotate on every use. For `OAUTH_REFRESH_GRACE_SECONDS` (default 30) after a
+  rotation, presenting the just-rotated token again is a *retry*, not an attack: several
+  FlatPeak workers refreshing at once, or one that timed out and resent the request. It gets
+  another new pair of the same grant, and nothing is revoked, so the winner's tokens keep
+  working (Ory Hydra's refresh grace period). After the window, presenting a rotated token is
+  *reuse* (RFC 9700 §4.14.2): the whole grant is revoked and the answer is `invalid_grant`.
+  With the window set to 0, a refresh that merely lost a race (the token was unused when the
+  request arrived, used by the time it held the row lock) gets `invalid_grant` without revoking;
 - tokens of PENDING (not yet acknowledged by FlatPeak) and REVOKED grants never work;
 - authorization codes are single-use; redeeming one twice revokes the grant and every token
   the first redemption produced (RFC 6749 §4.1.2).
@@ -258,6 +259,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         raise RuntimeError("Codes are issued by provider_auth.oauth.authorize, not by Authlib.")
 
 
+def refresh_token_in_grace(token: RefreshToken, *, now: dt.datetime) -> bool:
+    """Whether a rotated refresh token may still be exchanged (a retry, not reuse): it was
+    rotated at most `OAUTH_REFRESH_GRACE_SECONDS` ago."""
+    grace = dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
+    return token.used_at is not None and grace > dt.timedelta(0) and now - token.used_at <= grace
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -268,10 +276,15 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         One query in the usual case: the token with its grant, locked with SKIP LOCKED. A row
         that another transaction holds — a concurrent refresh of the same token (two FlatPeak
         workers), or a revocation in progress — is skipped; then a second query waits for that
-        lock. Having waited, a token now marked used lost a race against a concurrent
-        refresh: `invalid_grant`, without revoking anything, so exactly one refresh succeeds
-        and the winner's new tokens keep working. A token already marked used when we locked
-        it, outside the grace period, is reuse (RFC 9700 §4.14.2): the whole grant is revoked.
+        lock.
+
+        A token already rotated is judged by when it was rotated: within the grace window
+        (`OAUTH_REFRESH_GRACE_SECONDS`) it is exchanged again for a new pair of the same grant,
+        whether this request waited for the winner's lock or arrived after it committed; nothing
+        is revoked and the winner's tokens keep working. Outside the window it is reuse (RFC
+        9700 §4.14.2) and the whole grant is revoked — except for a request that waited for the
+        lock of the very refresh that rotated it, which lost a race (possible only with the
+        window switched off): `invalid_grant`, nothing revoked.
         """
         client = self.request.client
         token = refresh_token_lock(refresh_token, wait=False)
@@ -284,14 +297,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if token.grant.client_id != client.pk:
             return None  # another client's token: not ours to judge, nothing revoked
         now = timezone.now()
-        if token.used_at is not None:
-            if raced:
-                return None  # lost a race against a concurrent refresh: no revocation
-            grace = dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
-            if not (grace and now - token.used_at <= grace):
+        if token.revoked_at is not None:
+            return None  # revoked with its grant (or by a reuse detected meanwhile)
+        if token.used_at is not None and not refresh_token_in_grace(token, now=now):
+            if not raced:
                 self._reuse_detected(token)
-                return None
-        if token.revoked_at is not None or token.expires_at <= now:
+            return None
+        if token.expires_at <= now:
             return None
         if not _grant_usable(token.grant, now):
             return None

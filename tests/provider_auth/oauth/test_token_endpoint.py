@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
@@ -259,6 +260,7 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_grant(
 ) -> None:
     grant, issued = active_tokens()
     rotated = refresh(token_post, flatpeak, issued.refresh_token).json()
+    _rotated_long_ago(issued.refresh_token)
     replay = refresh(token_post, flatpeak, issued.refresh_token)
     assert_oauth_error(replay, HTTPStatus.BAD_REQUEST, "invalid_grant")
     grant.refresh_from_db()
@@ -270,6 +272,13 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_grant(
         refresh(token_post, flatpeak, rotated["refresh_token"]),
         HTTPStatus.BAD_REQUEST,
         "invalid_grant",
+    )
+
+
+def _rotated_long_ago(refresh_token: str) -> None:
+    """Move the rotation of `refresh_token` outside the grace window."""
+    RefreshToken.objects.filter(token_hash=tokens.secret_hash(refresh_token)).update(
+        used_at=timezone.now() - dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS + 1)
     )
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 import requests
+from django.conf import settings
+from django.utils import timezone
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from provider_auth.oauth.models import GrantStatus
+from provider_auth.oauth import tokens
+from provider_auth.oauth.models import GrantStatus, RefreshToken
 
 # The live server speaks http on loopback. Production runs behind a TLS proxy that sets
 # X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER); we send that header as the proxy would.
@@ -49,7 +53,11 @@ def test_requests_oauthlib_refreshes_reads_the_tariff_and_is_locked_out_after_re
     assert tariff.status_code == 200
     assert tariff.json()["object"] == "tariff"
 
-    # replaying the first rotated token revokes the grant for everyone
+    # replaying the first rotated token once the grace window is over revokes the grant for
+    # everyone
+    RefreshToken.objects.filter(token_hash=tokens.secret_hash(first["refresh_token"])).update(
+        used_at=timezone.now() - dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS + 1)
+    )
     replay = requests.post(
         token_url,
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
