@@ -183,9 +183,7 @@ def authorization_request_validate(request: HttpRequest) -> AuthorizationRequest
             # RFC 7636 §4.3 defaults to plain when absent; we accept S256 only (RFC 9700 §2.1.1).
             raise refuse("Only code_challenge_method=S256 is supported.")
         if not _S256_CODE_CHALLENGE.fullmatch(code_challenge):
-            raise refuse(
-                "The code_challenge is malformed: S256 gives 43 base64url characters."
-            )
+            raise refuse("The code_challenge is malformed: S256 gives 43 base64url characters.")
 
     return AuthorizationRequest(
         client=client,

@@ -432,6 +432,7 @@ class ClientAuthFailed(InvalidClientError):
 _NO_CLIENT_SECRET_HASH = tokens.secret_hash("no client has this secret")
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_DESCRIPTION_SAFE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}")
 # Parameters each grant cannot do without. RFC 6749 §3.1: a parameter sent without a value is
 # treated as omitted. `redirect_uri` is required because /oauth/authorize always requires it
 # (RFC 6749 §4.1.3), `code_verifier` because PKCE is (RFC 7636 §4.5).
@@ -462,7 +463,9 @@ def client_request_refusal(request: HttpRequest, *, endpoint: str) -> OAuth2Erro
     form = request.POST
     for name, values in form.lists():
         if len(values) > 1:
-            return InvalidRequestError(f"Repeated parameter: {name[:64]}.")
+            # error_description may only carry these characters (RFC 6749 §5.2)
+            shown = f": {name}" if _DESCRIPTION_SAFE.fullmatch(name) else ""
+            return InvalidRequestError(f"Repeated parameter{shown}.")
     if endpoint == "token":
         grant_type = form.get("grant_type", "")
         if not grant_type:

@@ -323,6 +323,8 @@ def invalid_client_response() -> JsonResponse:
     response = JsonResponse(
         {"error": "invalid_client", "error_description": CLIENT_AUTHENTICATION_FAILED},
         status=401,
+        # byte for byte what the OAuth server answers for any other failed authentication
+        json_dumps_params={"separators": (",", ":")},
     )
     response["WWW-Authenticate"] = f'Basic realm="{CLIENT_REALM}"'
     response["Cache-Control"] = "no-store"
