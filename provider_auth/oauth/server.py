@@ -1,8 +1,12 @@
 """The OAuth 2.0 authorization server and resource protector, built on Authlib over our models.
 
-Authlib drives the protocol (client authentication, grant dispatch, PKCE verification, RFC 6749
-§5.2 error bodies, RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
+Authlib drives the protocol (grant dispatch, PKCE verification, RFC 6749 §5.2 error bodies,
+RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
 
+- client requests are read strictly (`client_request_refusal`: form bodies only, no URL
+  parameters, no repeats, one client authentication method) and clients are authenticated here
+  (`OAuthServer.authenticate_client`: Basic credentials form-urlencoded inside, one 401 for
+  every failure);
 - every secret is looked up by its SHA-256 digest (`tokens.secret_hash`), never stored in clear;
 - refresh tokens rotate on every use. For `OAUTH_REFRESH_GRACE_SECONDS` (default 30) after a
   rotation, presenting the just-rotated token again is a *retry*, not an attack: several
@@ -12,6 +16,7 @@ Authlib drives the protocol (client authentication, grant dispatch, PKCE verific
   *reuse* (RFC 9700 §4.14.2): the whole grant is revoked and the answer is `invalid_grant`.
   With the window set to 0, a refresh that merely lost a race (the token was unused when the
   request arrived, used by the time it held the row lock) gets `invalid_grant` without revoking;
+- `bearer_token_value` reads the tariff API's Authorization header (RFC 6750 §2.1, §3.1);
 - tokens of PENDING (not yet acknowledged by FlatPeak) and REVOKED grants never work;
 - authorization codes are single-use; redeeming one twice revokes the grant and every token
   the first redemption produced (RFC 6749 §4.1.2).
