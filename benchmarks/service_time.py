@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "provider_auth.settings")
@@ -71,7 +72,8 @@ def main() -> None:
             200,
             lambda: client.post(
                 "/oauth/token",
-                {"grant_type": "refresh_token", "refresh_token": next(refresh_tokens)},
+                urlencode({"grant_type": "refresh_token", "refresh_token": next(refresh_tokens)}),
+                content_type="application/x-www-form-urlencoded",  # the only body it accepts
                 HTTP_AUTHORIZATION=basic,
             ),
         ),

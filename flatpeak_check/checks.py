@@ -380,6 +380,10 @@ class Checker:
             "old_refresh_token_refused": "the old refresh token is refused (invalid_grant)",
             "reuse_revoked_grant_access": "reuse revoked the grant: access token refused",
             "reuse_revoked_grant_refresh": "reuse revoked the grant: refresh token refused",
+            "retry_within_grace_gets_a_new_pair": (
+                "the old refresh token again, within the grace window: a new pair (a retry)"
+            ),
+            "retry_keeps_the_rotated_tokens": "the retry left the rotated access token working",
         }
         if not checks:
             with self.check("3.2", "token checks"):

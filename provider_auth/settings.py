@@ -276,7 +276,10 @@ OAUTH_ACCESS_TOKEN_SECONDS = env.int("OAUTH_ACCESS_TOKEN_SECONDS", default=3600)
 OAUTH_REFRESH_IDLE_DAYS = env.int("OAUTH_REFRESH_IDLE_DAYS", default=90)
 OAUTH_REFRESH_ABSOLUTE_DAYS = env.int("OAUTH_REFRESH_ABSOLUTE_DAYS", default=400)
 OAUTH_CODE_SECONDS = env.int("OAUTH_CODE_SECONDS", default=600)
-OAUTH_REFRESH_GRACE_SECONDS = env.int("OAUTH_REFRESH_GRACE_SECONDS", default=0)
+# Seconds after a rotation during which the just-rotated refresh token is a retry (another new
+# pair of the same grant), not reuse (which revokes the grant): parallel FlatPeak workers, or one
+# resending after a timeout. 0 switches the window off.
+OAUTH_REFRESH_GRACE_SECONDS = env.int("OAUTH_REFRESH_GRACE_SECONDS", default=30)
 OAUTH_PKCE_REQUIRED = env.bool("OAUTH_PKCE_REQUIRED", default=True)
 TARIFF_POLL_LIMIT_PER_HOUR = env.int("TARIFF_POLL_LIMIT_PER_HOUR", default=60)
 TARIFF_MIN_POLL_INTERVAL_SECONDS = env.int("TARIFF_MIN_POLL_INTERVAL_SECONDS", default=900)

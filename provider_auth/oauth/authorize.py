@@ -31,8 +31,9 @@ from provider_auth.oauth import tokens
 from provider_auth.oauth.models import AuthorizationCode, Grant, GrantStatus, OAuthClient
 from provider_auth.oauth.services import client_refresh_absolute
 
-# RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters; the ABNF allows 43–128.
-_CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+# RFC 7636 §4.2: an S256 challenge is BASE64URL(SHA256(verifier)) without padding, i.e.
+# exactly 43 characters of the base64url alphabet (the 43–128 of §4.1 is the verifier's).
+_S256_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 _SINGLE_VALUED = (
     "response_type",
     "client_id",
@@ -159,6 +160,8 @@ def authorization_request_validate(request: HttpRequest) -> AuthorizationRequest
         raise refuse("The state parameter is too long.")
 
     response_type = params.get("response_type", "")
+    if not response_type:
+        raise refuse("Missing response_type.")  # RFC 6749 §4.1.2.1: invalid_request
     if response_type != "code":
         # No implicit grant (RFC 9700 §2.1.2), no hybrid flows.
         raise refuse("Only response_type=code is supported.", "unsupported_response_type")
@@ -179,8 +182,8 @@ def authorization_request_validate(request: HttpRequest) -> AuthorizationRequest
         if method != "S256":
             # RFC 7636 §4.3 defaults to plain when absent; we accept S256 only (RFC 9700 §2.1.1).
             raise refuse("Only code_challenge_method=S256 is supported.")
-        if not _CODE_CHALLENGE.match(code_challenge):
-            raise refuse("The code_challenge is malformed.")
+        if not _S256_CODE_CHALLENGE.fullmatch(code_challenge):
+            raise refuse("The code_challenge is malformed: S256 gives 43 base64url characters.")
 
     return AuthorizationRequest(
         client=client,

@@ -1,16 +1,22 @@
 """The OAuth 2.0 authorization server and resource protector, built on Authlib over our models.
 
-Authlib drives the protocol (client authentication, grant dispatch, PKCE verification, RFC 6749
-§5.2 error bodies, RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
+Authlib drives the protocol (grant dispatch, PKCE verification, RFC 6749 §5.2 error bodies,
+RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
 
+- client requests are read strictly (`client_request_refusal`: form bodies only, no URL
+  parameters, no repeats, one client authentication method) and clients are authenticated here
+  (`OAuthServer.authenticate_client`: Basic credentials form-urlencoded inside, one 401 for
+  every failure);
 - every secret is looked up by its SHA-256 digest (`tokens.secret_hash`), never stored in clear;
-- refresh tokens rotate on every use. Presenting a rotated one again is *reuse* (RFC 9700
-  §4.14.2): the whole grant is revoked and the answer is `invalid_grant`. A refresh that merely
-  lost a race (two workers holding the same token: the token was unused when the request
-  arrived, and used by the time it held the row lock) gets `invalid_grant` without revoking,
-  so exactly one of them succeeds and the winner's tokens keep working;
-- `OAUTH_REFRESH_GRACE_SECONDS` (default 0) lets a rotated refresh token be exchanged again for
-  that many seconds (a client that lost the response), without reuse detection;
+- refresh tokens rotate on every use. For `OAUTH_REFRESH_GRACE_SECONDS` (default 30) after a
+  rotation, presenting the just-rotated token again is a *retry*, not an attack: several
+  FlatPeak workers refreshing at once, or one that timed out and resent the request. It gets
+  another new pair of the same grant, and nothing is revoked, so the winner's tokens keep
+  working (Ory Hydra's refresh grace period). After the window, presenting a rotated token is
+  *reuse* (RFC 9700 §4.14.2): the whole grant is revoked and the answer is `invalid_grant`.
+  With the window set to 0, a refresh that merely lost a race (the token was unused when the
+  request arrived, used by the time it held the row lock) gets `invalid_grant` without revoking;
+- `bearer_token_value` reads the tariff API's Authorization header (RFC 6750 §2.1, §3.1);
 - tokens of PENDING (not yet acknowledged by FlatPeak) and REVOKED grants never work;
 - authorization codes are single-use; redeeming one twice revokes the grant and every token
   the first redemption produced (RFC 6749 §4.1.2).
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,12 +37,12 @@ from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProt
 from authlib.integrations.django_oauth2 import BearerTokenValidator as _BearerTokenValidator
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import (
-    ClientAuthentication,
+    InvalidClientError,
     InvalidRequestError,
     MissingAuthorizationError,
+    UnauthorizedClientError,
     grants,
 )
-from authlib.oauth2.rfc6749 import UnsupportedTokenTypeError as UnsupportedAuthSchemeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
@@ -63,7 +70,13 @@ from provider_auth.oauth.services import (
     tokens_rotate,
 )
 from provider_auth.ops.metrics import token_event_inc
-from provider_auth.security.ratelimit import CLIENT_ATTR
+from provider_auth.security.ratelimit import (
+    CLIENT_ATTR,
+    CLIENT_AUTHENTICATION_FAILED,
+    CLIENT_REALM,
+    basic_credentials_decode,
+    client_credentials_claimed,
+)
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 SCOPES_SUPPORTED = ["tariff:read"]
@@ -258,6 +271,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         raise RuntimeError("Codes are issued by provider_auth.oauth.authorize, not by Authlib.")
 
 
+def refresh_token_in_grace(token: RefreshToken, *, now: dt.datetime) -> bool:
+    """Whether a rotated refresh token may still be exchanged (a retry, not reuse): it was
+    rotated at most `OAUTH_REFRESH_GRACE_SECONDS` ago."""
+    grace = dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
+    return token.used_at is not None and grace > dt.timedelta(0) and now - token.used_at <= grace
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
@@ -268,10 +288,15 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         One query in the usual case: the token with its grant, locked with SKIP LOCKED. A row
         that another transaction holds — a concurrent refresh of the same token (two FlatPeak
         workers), or a revocation in progress — is skipped; then a second query waits for that
-        lock. Having waited, a token now marked used lost a race against a concurrent
-        refresh: `invalid_grant`, without revoking anything, so exactly one refresh succeeds
-        and the winner's new tokens keep working. A token already marked used when we locked
-        it, outside the grace period, is reuse (RFC 9700 §4.14.2): the whole grant is revoked.
+        lock.
+
+        A token already rotated is judged by when it was rotated: within the grace window
+        (`OAUTH_REFRESH_GRACE_SECONDS`) it is exchanged again for a new pair of the same grant,
+        whether this request waited for the winner's lock or arrived after it committed; nothing
+        is revoked and the winner's tokens keep working. Outside the window it is reuse (RFC
+        9700 §4.14.2) and the whole grant is revoked — except for a request that waited for the
+        lock of the very refresh that rotated it, which lost a race (possible only with the
+        window switched off): `invalid_grant`, nothing revoked.
         """
         client = self.request.client
         token = refresh_token_lock(refresh_token, wait=False)
@@ -284,14 +309,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if token.grant.client_id != client.pk:
             return None  # another client's token: not ours to judge, nothing revoked
         now = timezone.now()
-        if token.used_at is not None:
-            if raced:
-                return None  # lost a race against a concurrent refresh: no revocation
-            grace = dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS)
-            if not (grace and now - token.used_at <= grace):
+        if token.revoked_at is not None:
+            return None  # revoked with its grant (or by a reuse detected meanwhile)
+        if token.used_at is not None and not refresh_token_in_grace(token, now=now):
+            if not raced:
                 self._reuse_detected(token)
-                return None
-        if token.revoked_at is not None or token.expires_at <= now:
+            return None
+        if token.expires_at <= now:
             return None
         if not _grant_usable(token.grant, now):
             return None
@@ -331,7 +355,7 @@ class _TokenQueryMixin:
     SUPPORTED_TOKEN_TYPES = ("access_token", "refresh_token")
 
     def check_params(self, request: Any, client: OAuthClient) -> None:
-        if "token" not in request.form:
+        if not request.form.get("token"):
             raise InvalidRequestError("Missing 'token' parameter.")
         hint = request.form.get("token_type_hint")
         if hint and hint not in self.SUPPORTED_TOKEN_TYPES:
@@ -350,6 +374,15 @@ class _TokenQueryMixin:
 
 
 class RevocationEndpoint(_TokenQueryMixin, _RevocationEndpoint):
+    def authenticate_token(self, request: Any, client: OAuthClient) -> Any:
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        if token is not None and not token.check_client(client):
+            # RFC 7009 §2.1: the token was not issued to this client, so the request is refused
+            # (with RFC 6749 §5.2's code for "this client may not do that"); nothing revoked.
+            raise UnauthorizedClientError("The token was not issued to this client.")
+        return token
+
     def revoke_token(self, token: AccessToken | RefreshToken, request: Any) -> None:
         # Revoking either token ends the grant: FlatPeak gives up the customer's permission.
         grant_revoke(grant=token.grant, reason="client_revoked")
@@ -357,6 +390,12 @@ class RevocationEndpoint(_TokenQueryMixin, _RevocationEndpoint):
 
 
 class IntrospectionEndpoint(_TokenQueryMixin, _IntrospectionEndpoint):
+    def check_params(self, request: Any, client: OAuthClient) -> None:
+        # RFC 7662 §2.1: a hint the server does not know is ignored; the token is looked up
+        # among every type (`query_token`). No unsupported_token_type here, unlike RFC 7009.
+        if not request.form.get("token"):
+            raise InvalidRequestError("Missing 'token' parameter.")
+
     def check_permission(self, token: Any, client: OAuthClient, request: Any) -> bool:
         return token.grant.client_id == client.pk  # own tokens only (RFC 7662 §4)
 
@@ -377,6 +416,81 @@ class IntrospectionEndpoint(_TokenQueryMixin, _IntrospectionEndpoint):
         return body
 
 
+class ClientAuthFailed(InvalidClientError):
+    """`invalid_client`, always 401 with a Basic challenge (RFC 6749 §5.2, RFC 7617 §2: the
+    realm is required) and one message whatever failed, so that no answer tells which client
+    ids exist."""
+
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__(description=CLIENT_AUTHENTICATION_FAILED, status_code=401)
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        # Authlib's InvalidClientError puts the description into a realm-less challenge.
+        headers = super(InvalidClientError, self).get_headers()
+        headers.append(("WWW-Authenticate", f'Basic realm="{CLIENT_REALM}"'))
+        return headers
+
+
+# Compared against when the client id is unknown, so that it costs what a wrong secret costs.
+_NO_CLIENT_SECRET_HASH = tokens.secret_hash("no client has this secret")
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_DESCRIPTION_SAFE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}")
+# Parameters each grant cannot do without. RFC 6749 §3.1: a parameter sent without a value is
+# treated as omitted. `redirect_uri` is required because /oauth/authorize always requires it
+# (RFC 6749 §4.1.3), `code_verifier` because PKCE is (RFC 7636 §4.5).
+_TOKEN_REQUIRED_PARAMETERS = {
+    "authorization_code": ("code", "redirect_uri", "code_verifier"),
+    "refresh_token": ("refresh_token",),
+}
+
+
+def client_request_refusal(request: HttpRequest, *, endpoint: str) -> OAuth2Error | None:
+    """Why a POST to a client endpoint (`token`, `revocation`, `introspection`) is refused as
+    `invalid_request` before anything else reads it, or None.
+
+    - parameters only in an `application/x-www-form-urlencoded` body, none in the URL (RFC 6749
+      §3.2, §4.1.3, §6; RFC 7009 §2.1; RFC 7662 §2.1; client credentials in the URL would end
+      up in logs, §2.3.1);
+    - no parameter more than once (RFC 6749 §3.1, §3.2);
+    - a missing or empty required parameter is `invalid_request` (RFC 6749 §5.2), not
+      `unsupported_grant_type` or `invalid_grant`;
+    - one client authentication method per request (RFC 6749 §2.3): HTTP Basic and a
+      `client_secret` in the body, or a body `client_id` naming another client, is refused.
+      A body `client_id` equal to the Basic one only identifies the client (§3.2.1).
+    """
+    if request.META.get("QUERY_STRING"):
+        return InvalidRequestError("Send the parameters in the request body, not in the URL.")
+    if (request.content_type or "").lower() != FORM_CONTENT_TYPE:
+        return InvalidRequestError(f"The request body must be {FORM_CONTENT_TYPE}.")
+    form = request.POST
+    for name, values in form.lists():
+        if len(values) > 1:
+            # error_description may only carry these characters (RFC 6749 §5.2)
+            shown = f": {name}" if _DESCRIPTION_SAFE.fullmatch(name) else ""
+            return InvalidRequestError(f"Repeated parameter{shown}.")
+    if endpoint == "token":
+        grant_type = form.get("grant_type", "")
+        if not grant_type:
+            return InvalidRequestError("Missing 'grant_type' parameter.")
+        required = _TOKEN_REQUIRED_PARAMETERS.get(grant_type, ())
+    else:
+        required = ("token",)
+    for name in required:
+        if not form.get(name):
+            return InvalidRequestError(f"Missing '{name}' parameter.")
+    basic = basic_credentials_decode(request.META.get("HTTP_AUTHORIZATION", ""))
+    if basic is not None:
+        body_client_id = form.get("client_id", "")
+        if form.get("client_secret") or (body_client_id and body_client_id != basic[0]):
+            return InvalidRequestError(
+                "Authenticate the client one way only: HTTP Basic or client_secret in the body."
+            )
+    return None
+
+
 class OAuthServer(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__(OAuthClient, AccessToken)
@@ -385,17 +499,35 @@ class OAuthServer(AuthorizationServer):
         return client_active_get(client_id)
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
-        """Authlib's client authentication (client_secret_basic / _post), reusing the client
-        row the per-client rate limit loaded for this request (`key_client`) instead of
-        querying it again. Authlib still checks the presented secret against that row."""
+        """client_secret_basic or client_secret_post (RFC 6749 §2.3.1), or `ClientAuthFailed`.
+
+        Basic credentials are form-urlencoded inside (`basic_credentials_decode`), which
+        Authlib's parser gets wrong (`+`). The client row the per-client rate limit loaded for
+        this request (`key_client`) is reused instead of querying it again; the secret is
+        still checked against it. An unknown client costs one digest comparison like a wrong
+        secret, and both get the same answer.
+        """
+        claimed = client_credentials_claimed(
+            authorization=request.headers.get("Authorization", ""), form=request.form
+        )
+        if claimed is None or claimed.method not in methods:
+            raise ClientAuthFailed()
         known = getattr(request, "rate_limit_client", None)
-        if known is None:
-            return super().authenticate_client(request, methods, endpoint)
-
-        def query_client(client_id: str) -> OAuthClient | None:
-            return known if client_id == known.client_id else self.query_client(client_id)
-
-        return ClientAuthentication(query_client)(request, methods, endpoint)
+        if known is not None and known.client_id == claimed.client_id:
+            client = known
+        elif "\x00" in claimed.client_id:
+            client = None  # no database stores NUL in a text column
+        else:
+            client = self.query_client(claimed.client_id)
+        if client is None:
+            tokens.secret_matches(claimed.client_secret, _NO_CLIENT_SECRET_HASH)
+            raise ClientAuthFailed()
+        if not client.check_client_secret(claimed.client_secret):
+            raise ClientAuthFailed()
+        if not client.check_endpoint_auth_method(claimed.method, endpoint):
+            raise ClientAuthFailed()
+        request.auth_method = claimed.method
+        return client
 
     def create_oauth2_request(self, request: HttpRequest) -> Any:
         oauth_request = super().create_oauth2_request(request)
@@ -428,8 +560,19 @@ server = server_build()
 
 def token_response(request: HttpRequest) -> HttpResponse:
     """POST /oauth/token in one transaction (the row locks live until it commits)."""
+    refusal = client_request_refusal(request, endpoint="token")
+    if refusal is not None:
+        return server.handle_error_response(request, refusal)
     with transaction.atomic():
         return server.create_token_response(request)
+
+
+def endpoint_response(request: HttpRequest, *, endpoint: str) -> HttpResponse:
+    """POST /oauth/revoke (`revocation`) or /oauth/introspect (`introspection`)."""
+    refusal = client_request_refusal(request, endpoint=endpoint)
+    if refusal is not None:
+        return server.handle_error_response(request, refusal)
+    return server.create_endpoint_response(endpoint, request)
 
 
 class BearerTokenValidator(_BearerTokenValidator):
@@ -457,19 +600,34 @@ require_oauth.register_token_validator(bearer_validator)
 # listens to it).
 
 
-def bearer_token_value(authorization: str) -> str:
-    """The token of an `Authorization: Bearer <token>` header value.
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
-    Raises `MissingAuthorizationError` without a header and Authlib's `UnsupportedTokenTypeError` for
-    another scheme or a header without a token — exactly what the ResourceProtector raises.
+
+class BearerMalformedError(InvalidRequestError):
+    """RFC 6750 §3.1 `invalid_request` (400): a Bearer header without a token, or with a value
+    that is not a b64token."""
+
+
+def bearer_token_value(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1).
+
+    Raises `MissingAuthorizationError` without a header or with another scheme (Basic, …): the
+    request carries no bearer credentials, so the answer is a bare challenge without an error
+    code (RFC 6750 §3.1). Raises `BearerMalformedError` for a Bearer header whose token is
+    empty or not a b64token (a space inside, a second word).
     """
     realm = bearer_validator.realm
-    if not authorization:
+    parts = authorization.split(None, 1)  # the scheme is case-insensitive (RFC 9110 §11.1)
+    if not parts or parts[0].lower() != bearer_validator.TOKEN_TYPE:
         raise MissingAuthorizationError(bearer_validator.TOKEN_TYPE, realm)
-    parts = authorization.split(None, 1)  # RFC 6749 §7.1; the scheme is case-insensitive
-    if len(parts) != 2 or parts[0].lower() != bearer_validator.TOKEN_TYPE:
-        raise UnsupportedAuthSchemeError(bearer_validator.TOKEN_TYPE, realm)
-    return parts[1]
+    # Whitespace around a field value is not part of it (RFC 9110 §5.5).
+    value = parts[1].strip() if len(parts) == 2 else ""
+    if not value:
+        raise BearerMalformedError("The Bearer header carries no token.")
+    if not _B64TOKEN.fullmatch(value):
+        raise BearerMalformedError("The Bearer token is malformed.")
+    return value
 
 
 def access_token_digest(value: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -233,6 +234,9 @@ def grant_revoke(*, grant: Grant, reason: str, actor: User | None = None) -> Gra
 SUPPORTED_GRANT_TYPES = (OAuthClient.GRANT_AUTHORIZATION_CODE, OAuthClient.GRANT_REFRESH_TOKEN)
 SUPPORTED_SCOPES = ("tariff:read",)
 MIN_CLIENT_SECRET_LENGTH = 32
+# RFC 3986 unreserved characters: what form-urlencoding leaves unchanged, so a client id or
+# secret made of them reads the same whether or not a client encodes it inside HTTP Basic.
+_URL_SAFE = re.compile(r"[A-Za-z0-9\-._~]+")
 # Rotated refresh tokens are kept this long after use so that a replay is still recognised
 # (and revokes the grant); revoked credentials this long for investigation.
 ROTATED_REFRESH_RETENTION = dt.timedelta(days=14)
@@ -269,12 +273,26 @@ def client_create(
     Raises ValueError with a readable message on invalid input.
     """
     client_id = client_id or f"client_{secrets.token_hex(8)}"
+    if ":" in client_id:
+        # RFC 7617 §2: the user-id of Basic credentials cannot contain a colon.
+        raise ValueError("A client_id cannot contain ':' (HTTP Basic splits at the first one).")
+    if not _URL_SAFE.fullmatch(client_id):
+        raise ValueError(
+            "A client_id may only contain letters, digits and - . _ ~ "
+            "(RFC 6749 §2.3.1 form-urlencodes it inside HTTP Basic; many clients do not)."
+        )
     if OAuthClient.objects.filter(client_id=client_id).exists():
         raise ValueError(f"A client with client_id {client_id!r} already exists.")
     if client_secret is not None and len(client_secret) < MIN_CLIENT_SECRET_LENGTH:
         raise ValueError(
             f"A client secret needs at least {MIN_CLIENT_SECRET_LENGTH} characters "
             "(better: let us generate one)."
+        )
+    if client_secret is not None and not _URL_SAFE.fullmatch(client_secret):
+        raise ValueError(
+            "A client secret may only contain letters, digits and - . _ ~ "
+            "(RFC 6749 §2.3.1 form-urlencodes it inside HTTP Basic; many clients do not, "
+            "and '+', '%' or ':' would then not match)."
         )
     grant_types = list(dict.fromkeys(grant_types or SUPPORTED_GRANT_TYPES))
     unknown = [g for g in grant_types if g not in SUPPORTED_GRANT_TYPES]

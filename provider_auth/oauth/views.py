@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from provider_auth.oauth.selectors import server_metadata
-from provider_auth.oauth.server import server, token_response
+from provider_auth.oauth.server import endpoint_response, token_response
 from provider_auth.security.ratelimit import oauth_rate_limited
 from provider_auth.tariff_api.methods import read_only_endpoint
 
@@ -28,14 +28,14 @@ def token(request: HttpRequest) -> HttpResponse:
 @require_POST
 @oauth_rate_limited
 def revoke(request: HttpRequest) -> HttpResponse:
-    return server.create_endpoint_response("revocation", request)
+    return endpoint_response(request, endpoint="revocation")
 
 
 @csrf_exempt
 @require_POST
 @oauth_rate_limited
 def introspect(request: HttpRequest) -> HttpResponse:
-    return server.create_endpoint_response("introspection", request)
+    return endpoint_response(request, endpoint="introspection")
 
 
 @read_only_endpoint

@@ -15,10 +15,10 @@ import functools
 import hashlib
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -153,25 +153,75 @@ def key_ip(request: HttpRequest) -> str | None:
     return client_ip(request)
 
 
+# --- Client credentials (RFC 6749 §2.3.1) ----------------------------------------------------
+CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 (a method name)
+CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 (a method name)
+# The realm of the Basic challenge the client endpoints answer with (RFC 7617 §2 requires one).
+CLIENT_REALM = "oauth"
+# One answer for every failed client authentication — unknown client, wrong secret, no or
+# malformed credentials — so that the answer does not tell which client ids exist. ASCII and
+# not translated: RFC 6749 §5.2 limits error_description to ASCII, for the client's developer.
+CLIENT_AUTHENTICATION_FAILED = "Client authentication failed."
+
+
+@dataclass(frozen=True)
+class ClaimedClientCredentials:
+    """Client credentials as presented, not yet verified."""
+
+    method: str  # CLIENT_SECRET_BASIC or CLIENT_SECRET_POST
+    client_id: str
+    client_secret: str
+
+
+def basic_credentials_decode(authorization: str) -> tuple[str, str] | None:
+    """(client_id, client_secret) of an `Authorization: Basic …` header value, or None when it
+    is not Basic or cannot be decoded.
+
+    RFC 6749 §2.3.1: the id and the secret are each form-urlencoded (`+` is a space, `%XX` a
+    byte of UTF-8) before RFC 7617 joins them with a colon and base64-encodes the result.
+    """
+    parts = authorization.split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(parts[1].strip().encode("ascii"), validate=True).decode("utf-8")
+        if ":" not in decoded:
+            return None
+        client_id, secret = decoded.split(":", 1)
+        return unquote_plus(client_id, errors="strict"), unquote_plus(secret, errors="strict")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+
+
+def client_credentials_claimed(
+    *, authorization: str, form: Mapping[str, str]
+) -> ClaimedClientCredentials | None:
+    """The client credentials of a request: HTTP Basic if the header is Basic, else
+    `client_id` + `client_secret` in the form body; None when neither is complete.
+
+    That a request uses only one of the two is checked before (`client_request_refusal` in the
+    OAuth server); here Basic simply wins.
+    """
+    basic = basic_credentials_decode(authorization)
+    if basic is not None:
+        client_id, secret = basic
+        if client_id and secret:
+            return ClaimedClientCredentials(CLIENT_SECRET_BASIC, client_id, secret)
+        return None
+    client_id = form.get("client_id", "")
+    secret = form.get("client_secret", "")
+    if client_id and secret:
+        return ClaimedClientCredentials(CLIENT_SECRET_POST, client_id, secret)
+    return None
+
+
 def _claimed_client_credentials(request: HttpRequest) -> tuple[str, str] | None:
     """(client_id, client_secret) from HTTP Basic or the form body, unverified."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    parts = header.split(None, 1)
-    if len(parts) == 2 and parts[0].lower() == "basic":
-        try:
-            decoded = base64.b64decode(parts[1].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeError, ValueError):
-            return None
-        if ":" in decoded:
-            client_id, secret = decoded.split(":", 1)
-            return unquote(client_id), unquote(secret)
-        return None
-    if request.method == "POST":
-        client_id = request.POST.get("client_id", "")
-        secret = request.POST.get("client_secret", "")
-        if client_id and secret:
-            return client_id, secret
-    return None
+    claimed = client_credentials_claimed(
+        authorization=request.META.get("HTTP_AUTHORIZATION", ""),
+        form=request.POST if request.method == "POST" else {},
+    )
+    return None if claimed is None else (claimed.client_id, claimed.client_secret)
 
 
 # The request attribute under which `key_client` leaves the OAuth client it authenticated.
@@ -252,9 +302,10 @@ def auth_uri_limit() -> int:
 def basic_credentials_malformed(request: HttpRequest) -> bool:
     """True when an Authorization header would break client authentication parsing.
 
-    Authlib splits and decodes the header without guarding: a header with a space but a single
-    word ("abc "), or Basic credentials that are not ASCII base64 of UTF-8, raised a 500 (found
-    by fuzzing). Such requests are refused as invalid_client before Authlib sees them.
+    A header with a space but a single word ("abc "), Basic credentials that are not ASCII
+    base64 of UTF-8 with a colon, or whose form-urlencoding does not decode (found by fuzzing:
+    Authlib's own parser raised a 500 on some). Such requests are refused as invalid_client
+    up front, before the rate limit or the OAuth server reads them.
     """
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
@@ -262,27 +313,23 @@ def basic_credentials_malformed(request: HttpRequest) -> bool:
     parts = header.split(None, 1)
     if len(parts) < 2:
         return " " in header
-    scheme, credentials = parts
-    if scheme.lower() != "basic":
+    if parts[0].lower() != "basic":
         return False
-    try:
-        text = base64.b64decode(credentials.encode("ascii"), validate=True).decode("utf-8")
-        return ":" not in text or "\x00" in unquote(text)
-    except (UnicodeError, binascii.Error, ValueError):
-        return True
+    decoded = basic_credentials_decode(header)
+    return decoded is None or any("\x00" in value for value in decoded)
 
 
 def invalid_client_response() -> JsonResponse:
     """RFC 6749 5.2: the client tried HTTP Basic and it failed, so 401 with a challenge."""
     response = JsonResponse(
-        {
-            "error": "invalid_client",
-            "error_description": _("Client authentication failed: malformed credentials."),
-        },
+        {"error": "invalid_client", "error_description": CLIENT_AUTHENTICATION_FAILED},
         status=401,
+        # byte for byte what the OAuth server answers for any other failed authentication
+        json_dumps_params={"separators": (",", ":")},
     )
-    response["WWW-Authenticate"] = 'Basic realm="oauth"'
+    response["WWW-Authenticate"] = f'Basic realm="{CLIENT_REALM}"'
     response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
     return response
 
 

@@ -55,6 +55,15 @@ def missing_token() -> TariffApiError:
     )
 
 
+def malformed_authorization() -> TariffApiError:
+    return TariffApiError(
+        HTTPStatus.BAD_REQUEST,
+        "invalid_request",
+        "The Authorization header is malformed. Send Authorization: Bearer <token>.",
+        bearer_error="invalid_request",
+    )
+
+
 def invalid_token() -> TariffApiError:
     return TariffApiError(
         HTTPStatus.UNAUTHORIZED,

@@ -31,6 +31,7 @@ from accounts.models import Direction
 from accounts.tariffs import rfc3339_utc, tariff_rates_between
 from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.server import (
+    BearerMalformedError,
     access_token_digest,
     access_token_validate,
     bearer_token_value,
@@ -98,8 +99,10 @@ def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingTok
         )
         token = polling.token if polling is not None else None
         access_token_validate(token, digest=digest, scopes=[SCOPE])
-    except MissingAuthorizationError as e:
+    except MissingAuthorizationError as e:  # none, or another scheme (RFC 6750 §3.1)
         raise errors.missing_token() from e
+    except BearerMalformedError as e:
+        raise errors.malformed_authorization() from e
     except InsufficientScopeError as e:
         raise errors.insufficient_scope() from e
     except OAuth2Error as e:  # invalid, expired, revoked, pending grant, not a Bearer token

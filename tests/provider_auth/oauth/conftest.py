@@ -21,6 +21,24 @@ from provider_auth.oauth.services import grant_issue
 REDIRECT_URI = "https://partner.example/callback"
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+class FormClient(Client):
+    """A test client whose POST bodies are form-urlencoded, as OAuth clients send them (the
+    client endpoints refuse Django's default multipart bodies, RFC 6749 §3.2)."""
+
+    def post(self, path: str, data: Any = None, content_type: str = FORM, **extra: Any) -> Any:  # type: ignore[override]
+        if content_type == FORM and isinstance(data, dict):
+            data = urlencode(data, doseq=True)
+        return super().post(path, data, content_type=content_type, **extra)
+
+
+@pytest.fixture
+def client() -> FormClient:
+    return FormClient()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     # Rate-limit counters live in the cache and would leak from one test into the next.

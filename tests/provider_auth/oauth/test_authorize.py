@@ -121,12 +121,47 @@ def test_a_malformed_code_challenge_is_refused(rf: RequestFactory, partner: Any)
 
 
 @pytest.mark.spec("RFC9700 2.1.2")
-@pytest.mark.parametrize("response_type", ["token", "code token", "id_token", ""])
+@pytest.mark.parametrize("response_type", ["token", "code token", "id_token"])
 def test_response_types_other_than_code_are_unsupported(
     rf: RequestFactory, partner: Any, response_type: str
 ) -> None:
-    error = refused(rf, authorize_query(response_type=response_type or None))
+    error = refused(rf, authorize_query(response_type=response_type))
     assert (error.redirectable, error.error) == (True, "unsupported_response_type")
+
+
+@pytest.mark.spec("RFC6749 4.1.2.1")
+@pytest.mark.parametrize("response_type", [None, ""])
+def test_a_missing_response_type_is_invalid_request(
+    rf: RequestFactory, partner: Any, response_type: str | None
+) -> None:
+    error = refused(rf, authorize_query(response_type=response_type))
+    assert (error.redirectable, error.error) == (True, "invalid_request")
+
+
+@pytest.mark.spec("RFC7636 4.2")
+@pytest.mark.parametrize(
+    "code_challenge",
+    [
+        "a" * 42,
+        "a" * 44,
+        "a" * 128,  # the 43-128 of RFC 7636 4.1 is the verifier's length, not S256's output
+        "a" * 42 + "=",  # padding
+        "a" * 42 + "+",  # base64, not base64url
+        "a" * 42 + ".",  # unreserved, but not base64url
+        "a" * 42 + "~",
+    ],
+)
+def test_an_s256_code_challenge_must_be_43_base64url_characters(
+    rf: RequestFactory, partner: Any, code_challenge: str
+) -> None:
+    error = refused(rf, authorize_query(code_challenge=code_challenge))
+    assert (error.redirectable, error.error) == (True, "invalid_request")
+
+
+@pytest.mark.spec("RFC7636 4.2")
+def test_a_43_character_base64url_challenge_is_accepted(rf: RequestFactory, partner: Any) -> None:
+    query = authorize_query(code_challenge="Az09-_" * 7 + "x")
+    assert authorization_request_validate(rf.get("/oauth/authorize", query)).code_challenge
 
 
 def test_a_scope_outside_the_clients_scopes_is_invalid_scope(

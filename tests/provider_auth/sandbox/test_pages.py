@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
-from django.test import Client
+from django.test import Client, override_settings
 
 from provider_auth.sandbox import services
 from provider_auth.sandbox.models import SandboxSession
@@ -261,6 +261,7 @@ def test_poll_again_is_a_post_that_redirects_back_with_303(
 
 
 @responses.activate
+@override_settings(OAUTH_REFRESH_GRACE_SECONDS=0)  # the double has no refresh grace window
 def test_token_checks_pass_against_a_provider_that_rotates_and_detects_reuse(
     client: Client, make_sandbox_session: MakeSession
 ) -> None:

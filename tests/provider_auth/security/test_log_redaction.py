@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import responses
@@ -169,7 +170,8 @@ def test_a_full_flow_logs_and_stores_no_token_password_code_or_secret(
     assert tariff.status_code == HTTPStatus.OK
     rotated = api.post(
         "/oauth/token",
-        {"grant_type": "refresh_token", "refresh_token": refresh},
+        urlencode({"grant_type": "refresh_token", "refresh_token": refresh}),
+        content_type="application/x-www-form-urlencoded",
         HTTP_AUTHORIZATION=basic,
         secure=True,
     )
@@ -179,13 +181,18 @@ def test_a_full_flow_logs_and_stores_no_token_password_code_or_secret(
     # Reuse of the rotated refresh token (an attack, logged loudly) and a bad bearer.
     api.post(
         "/oauth/token",
-        {"grant_type": "refresh_token", "refresh_token": refresh},
+        urlencode({"grant_type": "refresh_token", "refresh_token": refresh}),
+        content_type="application/x-www-form-urlencoded",
         HTTP_AUTHORIZATION=basic,
         secure=True,
     )
     api.get("/api/v1/tariff", HTTP_AUTHORIZATION=f"Bearer {access}x", secure=True)
     api.post(
-        "/oauth/revoke", {"token": new["refresh_token"]}, HTTP_AUTHORIZATION=basic, secure=True
+        "/oauth/revoke",
+        urlencode({"token": new["refresh_token"]}),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic,
+        secure=True,
     )
 
     logs = captured_logs.getvalue()

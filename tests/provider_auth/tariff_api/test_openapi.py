@@ -6,6 +6,7 @@ import base64
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import jsonschema_rs
 import pytest
@@ -108,7 +109,13 @@ def test_real_oauth_responses_match_the_document(
     auth = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
     def post(path: str, data: dict[str, str]) -> Any:
-        return client.post(path, data, HTTP_AUTHORIZATION=auth, secure=True)
+        return client.post(
+            path,
+            urlencode(data),
+            content_type="application/x-www-form-urlencoded",
+            HTTP_AUTHORIZATION=auth,
+            secure=True,
+        )
 
     token = post(
         "/oauth/token", {"grant_type": "refresh_token", "refresh_token": issued.refresh_token}

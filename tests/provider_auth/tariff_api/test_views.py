@@ -144,9 +144,7 @@ def test_a_request_without_a_token_gets_a_bearer_challenge_without_error_code(ap
 
 
 @pytest.mark.spec("RFC6750 3.1")
-@pytest.mark.parametrize(
-    "header", ["Bearer lat_unknown", "Bearer nope", "Basic Zm9vOmJhcg==", "Bearer"]
-)
+@pytest.mark.parametrize("header", ["Bearer lat_unknown", "Bearer nope"])
 def test_an_unknown_or_malformed_token_is_invalid_token(client: Any, header: str) -> None:
     response = client.get(TARIFF, HTTP_AUTHORIZATION=header, secure=True)
     assert_error(response, HTTPStatus.UNAUTHORIZED, "invalid_token")
@@ -518,14 +516,17 @@ def test_a_partner_reads_the_tariff_with_tokens_from_the_code_flow(
     code = parse_qs(urlsplit(redirect["Location"]).query)["code"][0]
     tokens = client.post(
         "/oauth/token",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": "https://p.example/cb",
-            "code_verifier": verifier,
-            "client_id": "partner",
-            "client_secret": secret,
-        },
+        urlencode(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": "https://p.example/cb",
+                "code_verifier": verifier,
+                "client_id": "partner",
+                "client_secret": secret,
+            }
+        ),
+        content_type="application/x-www-form-urlencoded",
         secure=True,
     ).json()
     body = api_get(TARIFF, tokens["access_token"]).json()
