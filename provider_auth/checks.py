@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
 
 _DEV_SECRET_KEY_PREFIX = "insecure-development-key"  # noqa: S105 (detecting it, not using it)
 MIN_SECRET_KEY_LENGTH = 50
@@ -185,3 +186,35 @@ def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warnin
             )
         ]
     return []
+
+
+def _email_codes_in_use() -> bool:
+    """Whether any account asks for the emailed code; False when the database cannot say."""
+    from accounts.models import User
+
+    try:
+        return User.objects.filter(requires_email_otp=True, is_active=True).exists()
+    except (DatabaseError, RuntimeError):  # not migrated yet, or no database here
+        return False
+
+
+@register(Tags.security, deploy=True)
+def check_one_time_code_mail(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from provider_auth.security.otp import otp_email_undelivered
+
+    if not otp_email_undelivered():
+        return []
+    message = (
+        f"EMAIL_URL gives {settings.EMAIL_BACKEND} with DEBUG off: emailed one-time codes "
+        "reach no customer (they are not sent; the console backend would print them to the log)."
+    )
+    hint = "Set EMAIL_URL to your mail relay, e.g. smtp+tls://user:password@mail.example:587."
+    if _email_codes_in_use():
+        return [
+            Error(
+                message + " Some accounts require the code and cannot log in.",
+                hint=hint,
+                id="provider_auth.E009",
+            )
+        ]
+    return [Warning(message, hint=hint, id="provider_auth.W009")]

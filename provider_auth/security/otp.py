@@ -41,6 +41,16 @@ OTP_TTL_SECONDS = 600
 OTP_MAX_ATTEMPTS = 5
 OTP_MAX_RESENDS = 3
 SESSION_KEY = "security_otp_challenge"
+# Email backends that deliver nothing: the console one writes the whole message (code included)
+# to standard output, which in production is the log stream; the others keep or drop it.
+UNDELIVERED_EMAIL_BACKENDS = frozenset(
+    {
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    }
+)
 _LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -96,7 +106,23 @@ def otp_code_generate() -> str:
     return f"{secrets.randbelow(10**OTP_DIGITS):0{OTP_DIGITS}d}"
 
 
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+
+def otp_email_undelivered() -> bool:
+    """Whether one-time codes would go nowhere but stdout, a file or memory in production."""
+    return not settings.DEBUG and settings.EMAIL_BACKEND in UNDELIVERED_EMAIL_BACKENDS
+
+
 def _otp_send(*, user: User, code: str) -> None:
+    if not settings.DEBUG and settings.EMAIL_BACKEND == CONSOLE_EMAIL_BACKEND:
+        # Never print a code where logs are collected; the deploy check (provider_auth.W009 /
+        # E009) tells the operator before this happens.
+        logger.error(
+            "one-time code not sent: EMAIL_URL delivers no mail with DEBUG off (set an smtp URL)",
+            extra={"user_id": user.pk},
+        )
+        return
     subject = _("Your %(brand)s one-time code") % {"brand": settings.BRAND_NAME}
     body = _(
         "Your one-time code is %(code)s.\n\n"

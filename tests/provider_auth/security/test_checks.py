@@ -21,6 +21,7 @@ def _ids(**overrides: object) -> set[str]:
         "REDIS_URL": "redis://127.0.0.1:6379/7",
         "PUBLIC_BASE_URL": "https://auth.provider.example",
         "FLATPEAK_API_URL": "https://api.flatpeak.com",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
     base.update(overrides)
     with override_settings(**base):
@@ -70,6 +71,7 @@ def test_deploy_checks_pass_at_warning_level_with_production_settings() -> None:
         FLATPEAK_ACCOUNT_ID="acc_ci",
         FLATPEAK_API_KEY="ci-placeholder",
         REDIS_URL="redis://127.0.0.1:6379/7",
+        EMAIL_URL="smtp+tls://relay.provider.example:587",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
