@@ -296,6 +296,10 @@ SANDBOX_AUTH_URI = env.str("SANDBOX_AUTH_URI", default="") or f"{PUBLIC_BASE_URL
 # it refreshes tokens as FlatPeak would; `manage.py sandbox_setup` creates the client with it.
 SANDBOX_OAUTH_CLIENT_SECRET = env.str("SANDBOX_OAUTH_CLIENT_SECRET", default="")
 SANDBOX_TOKEN_MINUTES = env.int("SANDBOX_TOKEN_MINUTES", default=30)  # connect token lifetime
+# With DEBUG off, the sandbox's sessions list and sessions/<token>.json (live connect tokens and
+# outcomes) are for staff only, or for a caller sending this key as X-Sandbox-Key
+# (flatpeak_check sends it when set). Empty: staff only.
+SANDBOX_ACCESS_KEY = env.str("SANDBOX_ACCESS_KEY", default="")
 if SANDBOX_ENABLED and not DEBUG and not SANDBOX_ALLOW_IN_PRODUCTION:
     raise ImproperlyConfigured(
         "SANDBOX_ENABLED=true with DEBUG off: the sandbox plays FlatPeak and must not run in "

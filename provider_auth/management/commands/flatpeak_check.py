@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 USER_AGENT = "flatpeak_check/1.0 (provider onboarding conformance)"
@@ -364,7 +365,8 @@ class Checker:
         response = requests.get(
             f"{self.sandbox}/sandbox/sessions/{token}.json",
             timeout=self.timeout,
-            headers={"User-Agent": USER_AGENT},
+            # A staging sandbox (DEBUG off) shows its records to staff or this key only.
+            headers={"User-Agent": USER_AGENT, "X-Sandbox-Key": settings.SANDBOX_ACCESS_KEY},
         )
         if response.status_code != 200:
             raise CheckFailed(
