@@ -218,3 +218,25 @@ def check_one_time_code_mail(app_configs: Any = None, **kwargs: Any) -> list[Che
             )
         ]
     return [Warning(message, hint=hint, id="provider_auth.W009")]
+
+
+_FAST_HASHERS = {
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.UnsaltedMD5PasswordHasher",
+    "django.contrib.auth.hashers.UnsaltedSHA1PasswordHasher",
+}
+
+
+@register(Tags.security, deploy=True)
+def check_password_hasher(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    first = settings.PASSWORD_HASHERS[0] if settings.PASSWORD_HASHERS else ""
+    if not settings.DEBUG and first in _FAST_HASHERS:
+        return [
+            Warning(
+                f"{first} hashes new passwords with DEBUG off: a database leak would give "
+                "them away in seconds.",
+                hint="Unset FAST_PASSWORD_HASHER (test servers and benchmarks only).",
+                id="provider_auth.W010",
+            )
+        ]
+    return []

@@ -22,6 +22,8 @@ def _ids(**overrides: object) -> set[str]:
         "PUBLIC_BASE_URL": "https://auth.provider.example",
         "FLATPEAK_API_URL": "https://api.flatpeak.com",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        # The suite's own settings put MD5 first; production keeps Argon2 first.
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.Argon2PasswordHasher"],
     }
     base.update(overrides)
     with override_settings(**base):
@@ -47,6 +49,10 @@ def test_a_sound_production_configuration_raises_no_project_warning() -> None:
         ({"FIELD_ENCRYPTION_KEY": "not-a-fernet-key"}, "provider_auth.W005"),
         ({"REDIS_URL": ""}, "provider_auth.W006"),
         ({"RATE_LIMIT_ENABLED": False}, "provider_auth.W007"),
+        (
+            {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"]},
+            "provider_auth.W010",
+        ),
     ],
 )
 def test_dangerous_configuration_is_warned_about(overrides: dict, expected: str) -> None:
