@@ -401,6 +401,7 @@ def test_https_is_pinned_too_and_still_verifies_the_certificate_for_the_host_nam
         "2001:0:a00:1:0:0:f7f7:f7f7",  # Teredo, server 10.0.0.1
     ],
 )
+@pytest.mark.spec("ASVS 12.6.1")
 def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(settings: Any, address: str) -> None:
     settings.DEBUG = False
     assert not address_allowed(address)

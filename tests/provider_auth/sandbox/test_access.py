@@ -21,7 +21,6 @@ def live(make_sandbox_session: MakeSession) -> SandboxSession:
     return make_sandbox_session()
 
 
-@pytest.mark.spec("ASVS 4.1.1")
 def test_an_anonymous_visitor_cannot_list_live_connect_tokens(
     client: Client, live: SandboxSession
 ) -> None:
@@ -31,7 +30,7 @@ def test_an_anonymous_visitor_cannot_list_live_connect_tokens(
     assert live.connect_token not in response.content.decode()
 
 
-@pytest.mark.spec("ASVS 4.1.1")
+@pytest.mark.spec("ASVS 4.2.1")
 def test_an_anonymous_caller_cannot_read_a_sessions_outcome(
     client: Client, live: SandboxSession
 ) -> None:
