@@ -43,9 +43,10 @@ OTP_MAX_RESENDS = 3
 SESSION_KEY = "security_otp_challenge"
 # Email backends that deliver nothing: the console one writes the whole message (code included)
 # to standard output, which in production is the log stream; the others keep or drop it.
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 UNDELIVERED_EMAIL_BACKENDS = frozenset(
     {
-        "django.core.mail.backends.console.EmailBackend",
+        CONSOLE_EMAIL_BACKEND,
         "django.core.mail.backends.filebased.EmailBackend",
         "django.core.mail.backends.locmem.EmailBackend",
         "django.core.mail.backends.dummy.EmailBackend",
@@ -104,9 +105,6 @@ def _attempts_key(challenge_id: str) -> str:
 
 def otp_code_generate() -> str:
     return f"{secrets.randbelow(10**OTP_DIGITS):0{OTP_DIGITS}d}"
-
-
-CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 
 def otp_email_undelivered() -> bool:
