@@ -50,7 +50,9 @@ sed -e "s#/etc/nginx/certs/#$WORK/nginx/#g" -e "s#server app:8000;#server 127.0.
 nginx -t -q -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g "pid $WORK/nginx/nginx.pid;"
 grep -q 'log_format noquery' deploy/nginx.conf && ! grep -Eq '\$request_uri|\$args|\$query_string|\$request"' \
   <(grep -A6 'log_format' deploy/nginx.conf) || fail "nginx log format must not include query strings"
-ok "nginx.conf is valid; its log format drops query strings"
+awk '/location \/admin\/ \{/,/\}/' deploy/nginx.conf | grep -q 'deny all;' \
+  || fail "nginx must restrict /admin/ to the provider's networks (allow …; deny all;)"
+ok "nginx.conf is valid; its log format drops query strings; /admin/ is network-restricted"
 
 echo "== docker-compose.yml, Dockerfile, systemd units"
 "$PY" - <<'PYEOF'

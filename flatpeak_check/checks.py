@@ -8,6 +8,7 @@ staging server): its app starts each connect session, and its public JSON at
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -84,7 +85,12 @@ class Checker:
         response = requests.get(
             f"{self.sandbox}/sandbox/sessions/{token}.json",
             timeout=self.timeout,
-            headers={"User-Agent": USER_AGENT},
+            # A staging sandbox (DEBUG off) shows its records to staff or this key only; the
+            # server reads the same environment variable.
+            headers={
+                "User-Agent": USER_AGENT,
+                "X-Sandbox-Key": os.environ.get("SANDBOX_ACCESS_KEY", ""),
+            },
         )
         if response.status_code != 200:
             raise CheckFailed(

@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
 
 _DEV_SECRET_KEY_PREFIX = "insecure-development-key"  # noqa: S105 (detecting it, not using it)
 MIN_SECRET_KEY_LENGTH = 50
@@ -182,6 +183,60 @@ def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warnin
                 "No CSRF middleware in MIDDLEWARE: every form (login, consent) is forgeable.",
                 hint="Keep provider_auth.security.csrf.FetchMetadataCsrfViewMiddleware.",
                 id="provider_auth.W008",
+            )
+        ]
+    return []
+
+
+def _email_codes_in_use() -> bool:
+    """Whether any account asks for the emailed code; False when the database cannot say."""
+    from accounts.models import User
+
+    try:
+        return User.objects.filter(requires_email_otp=True, is_active=True).exists()
+    except (DatabaseError, RuntimeError):  # not migrated yet, or no database here
+        return False
+
+
+@register(Tags.security, deploy=True)
+def check_one_time_code_mail(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from provider_auth.security.otp import otp_email_undelivered
+
+    if not otp_email_undelivered():
+        return []
+    message = (
+        f"EMAIL_URL gives {settings.EMAIL_BACKEND} with DEBUG off: emailed one-time codes "
+        "reach no customer (they are not sent; the console backend would print them to the log)."
+    )
+    hint = "Set EMAIL_URL to your mail relay, e.g. smtp+tls://user:password@mail.example:587."
+    if _email_codes_in_use():
+        return [
+            Error(
+                message + " Some accounts require the code and cannot log in.",
+                hint=hint,
+                id="provider_auth.E009",
+            )
+        ]
+    return [Warning(message, hint=hint, id="provider_auth.W009")]
+
+
+_FAST_HASHERS = {
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.UnsaltedMD5PasswordHasher",
+    "django.contrib.auth.hashers.UnsaltedSHA1PasswordHasher",
+}
+
+
+@register(Tags.security, deploy=True)
+def check_password_hasher(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    first = settings.PASSWORD_HASHERS[0] if settings.PASSWORD_HASHERS else ""
+    if not settings.DEBUG and first in _FAST_HASHERS:
+        return [
+            Warning(
+                f"{first} hashes new passwords with DEBUG off: a database leak would give "
+                "them away in seconds.",
+                hint="Unset FAST_PASSWORD_HASHER (test servers and benchmarks only).",
+                id="provider_auth.W010",
             )
         ]
     return []

@@ -6,7 +6,6 @@ exists; real deployments set the environment instead.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import environ
@@ -18,13 +17,15 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
-TESTING = "pytest" in sys.modules or env.bool("TESTING", default=False)
+# True only in provider_auth/settings_test.py, the test suite's explicit settings module:
+# nothing here may change because of what happens to be imported (pytest, a test runner).
+TESTING = False
 
 # --- Core ----------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEBUG:
         # Development only: a fixed, obviously unsafe key so the demo runs without set-up.
         SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"  # noqa: S105
     else:
@@ -43,7 +44,8 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, whose login sends staff through the hardened account login (code included).
+    "provider_auth.security.admin_apps.HardenedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -158,8 +160,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-if env.bool("FAST_PASSWORD_HASHER", default=TESTING):
-    # Tests and the hashing-free benchmark only: Argon2 would dominate their run time.
+if env.bool("FAST_PASSWORD_HASHER", default=False):
+    # The hashing-free benchmark and throw-away test servers only (the test suite's own settings
+    # module sets it too): Argon2 would dominate their run time. Never in production.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -205,12 +208,12 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Security ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (
@@ -308,7 +311,11 @@ SANDBOX_AUTH_URI = env.str("SANDBOX_AUTH_URI", default="") or f"{PUBLIC_BASE_URL
 # it refreshes tokens as FlatPeak would; `manage.py sandbox_setup` creates the client with it.
 SANDBOX_OAUTH_CLIENT_SECRET = env.str("SANDBOX_OAUTH_CLIENT_SECRET", default="")
 SANDBOX_TOKEN_MINUTES = env.int("SANDBOX_TOKEN_MINUTES", default=30)  # connect token lifetime
-if SANDBOX_ENABLED and not DEBUG and not SANDBOX_ALLOW_IN_PRODUCTION and not TESTING:
+# With DEBUG off, the sandbox's sessions list and sessions/<token>.json (live connect tokens and
+# outcomes) are for staff only, or for a caller sending this key as X-Sandbox-Key
+# (flatpeak_check sends it when set). Empty: staff only.
+SANDBOX_ACCESS_KEY = env.str("SANDBOX_ACCESS_KEY", default="")
+if SANDBOX_ENABLED and not DEBUG and not SANDBOX_ALLOW_IN_PRODUCTION:
     raise ImproperlyConfigured(
         "SANDBOX_ENABLED=true with DEBUG off: the sandbox plays FlatPeak and must not run in "
         "production. Set SANDBOX_ALLOW_IN_PRODUCTION=true only on a staging server."

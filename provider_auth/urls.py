@@ -5,18 +5,25 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import urls as accounts_urls
 from provider_auth import views
 from provider_auth.security import views as security_views
+
+# The account site's one login is the hardened one (accounts may not import provider_auth, so it
+# joins the `accounts` namespace here): lockouts, ceilings and the emailed one-time code. Staff
+# log in there too: the admin's login view only redirects to it (security/admin_site.py).
+account_urlpatterns = [
+    path("login/", security_views.account_login, name="login"),
+    *accounts_urls.urlpatterns,
+]
 
 urlpatterns = [
     path("brand.css", views.brand_css, name="brand_css"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/security/", include("provider_auth.security.urls")),
-    # The account site's login, hardened (accounts may not import provider_auth): same path.
-    path("account/login/", security_views.account_login, name="account_login"),
     path("account/connected-apps/", include("provider_auth.connected_apps.urls")),
-    path("account/", include("accounts.urls")),
+    path("account/", include((account_urlpatterns, accounts_urls.app_name))),
     path("", include("provider_auth.connect.urls")),
     path("", include("provider_auth.oauth.urls")),
     path("", include("provider_auth.tariff_api.urls")),

@@ -560,6 +560,7 @@ def login_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
             next_url=_step_url(session),
             cancel_url=reverse("connect:cancel", args=[session.public_id]),
             cancel_label=_cancel_label(session),
+            keep_session_keys=[binding_key, PENDING_LOGIN_KEY.format(public_id=session.public_id)],
         )
     login(request, result.user)  # a new session key; the binding is carried over below
     request.session[binding_key] = binding

@@ -60,16 +60,53 @@ def logo_sniff(content: bytes) -> str:
     return ""
 
 
+# IPv6 ranges that carry an IPv4 address a relay or translator will connect to: the real
+# destination is the embedded IPv4 one, which Python's `is_global` on the IPv6 address ignores.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 2.5.5.1 (deprecated)
+
+
+def _ipv4_public(ip: ipaddress.IPv4Address) -> bool:
+    return ip.is_global and not ip.is_multicast
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses `ip` leads to (NAT64, 6to4, Teredo, mapped, compatible); None if none.
+
+    An empty list means "embeds one we cannot locate": the local-use NAT64 prefix places it
+    anywhere between bits 32 and 96 (RFC 6052 2.2), so it is refused outright.
+    """
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        return [server, client]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip in _NAT64_LOCAL_USE:
+        return []
+    if ip in _NAT64_WELL_KNOWN or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return None
+
+
 def address_allowed(address: str) -> bool:
-    """Only globally routable unicast addresses; anything when DEBUG (the demo's 127.0.0.1)."""
+    """Only globally routable unicast addresses; anything when DEBUG (the demo's 127.0.0.1).
+
+    An IPv6 address that embeds IPv4 ones (NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4
+    2002::/16, Teredo 2001::/32, IPv4-mapped and -compatible) is judged by what it embeds.
+    """
     if settings.DEBUG:
         return True
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return bool(embedded) and all(_ipv4_public(v4) for v4 in embedded)
     return ip.is_global and not ip.is_multicast
 
 

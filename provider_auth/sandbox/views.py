@@ -18,8 +18,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    RawPostDataException,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +53,45 @@ def sandbox_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+SANDBOX_KEY_HEADER = "X-Sandbox-Key"
+
+
+def sandbox_viewer_allowed(request: HttpRequest) -> bool:
+    """Who may read the sandbox's records (live connect tokens, outcomes): anyone in the demo
+    (DEBUG); with DEBUG off (a staging server) staff, or a caller with SANDBOX_ACCESS_KEY."""
+    if settings.DEBUG:
+        return True
+    user = getattr(request, "user", None)
+    if user is not None and user.is_active and user.is_staff:
+        return True
+    expected = settings.SANDBOX_ACCESS_KEY
+    given = request.headers.get(SANDBOX_KEY_HEADER, "")
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def sandbox_viewers_only(*, as_json: bool) -> Callable[..., Any]:
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if sandbox_viewer_allowed(request):
+                return view(request, *args, **kwargs)
+            if as_json:
+                return JsonResponse(
+                    services.error_object(
+                        code="forbidden",
+                        message=f"Staff only, or send {SANDBOX_KEY_HEADER}: SANDBOX_ACCESS_KEY.",
+                    ),
+                    status=403,
+                )
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise PermissionDenied
+
+        return wrapped
+
+    return decorate
 
 
 def _page(
@@ -110,6 +157,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @sandbox_only
 @require_GET
 @never_cache
+@sandbox_viewers_only(as_json=False)
 def session_list(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
@@ -188,8 +236,10 @@ def token_checks(request: HttpRequest, token: str) -> HttpResponse:
 @sandbox_only
 @require_GET
 @never_cache
-def session_json(request: HttpRequest, token: str) -> JsonResponse:
-    """Machine-readable outcome for `flatpeak_check`; tokens masked. Knowing the token is the key."""
+@sandbox_viewers_only(as_json=True)
+def session_json(request: HttpRequest, token: str) -> HttpResponse:
+    """Machine-readable outcome for `flatpeak_check`; tokens masked. With DEBUG off, for staff
+    or a caller with SANDBOX_ACCESS_KEY only."""
     session = _session_or_404(token)
     return JsonResponse(selectors.sandbox_session_summary(session=session))
 
@@ -254,8 +304,19 @@ def api_session(request: HttpRequest, token: str) -> JsonResponse:
         )
         response["Allow"] = f"GET, {settings.FLATPEAK_SUBMIT_METHOD.upper()}"
         return response
+    if request.content_type != "application/json":
+        # FlatPeak's API takes JSON only; reading a form body as JSON would fail anyway (and a
+        # multipart one cannot be read as raw bytes once parsed).
+        return JsonResponse(
+            services.error_object(
+                code="unsupported_media_type", message="Send the body as application/json."
+            ),
+            status=415,
+        )
     try:
         payload: Any = json.loads(request.body)
+    except RawPostDataException:
+        payload = None
     except RequestDataTooBig:
         return JsonResponse(
             services.error_object(code="body_too_large", message="The body is too large."),

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,17 @@ OTP_TTL_SECONDS = 600
 OTP_MAX_ATTEMPTS = 5
 OTP_MAX_RESENDS = 3
 SESSION_KEY = "security_otp_challenge"
+# Email backends that deliver nothing: the console one writes the whole message (code included)
+# to standard output, which in production is the log stream; the others keep or drop it.
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+UNDELIVERED_EMAIL_BACKENDS = frozenset(
+    {
+        CONSOLE_EMAIL_BACKEND,
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    }
+)
 _LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -95,7 +107,20 @@ def otp_code_generate() -> str:
     return f"{secrets.randbelow(10**OTP_DIGITS):0{OTP_DIGITS}d}"
 
 
+def otp_email_undelivered() -> bool:
+    """Whether one-time codes would go nowhere but stdout, a file or memory in production."""
+    return not settings.DEBUG and settings.EMAIL_BACKEND in UNDELIVERED_EMAIL_BACKENDS
+
+
 def _otp_send(*, user: User, code: str) -> None:
+    if not settings.DEBUG and settings.EMAIL_BACKEND == CONSOLE_EMAIL_BACKEND:
+        # Never print a code where logs are collected; the deploy check (provider_auth.W009 /
+        # E009) tells the operator before this happens.
+        logger.error(
+            "one-time code not sent: EMAIL_URL delivers no mail with DEBUG off (set an smtp URL)",
+            extra={"user_id": user.pk},
+        )
+        return
     subject = _("Your %(brand)s one-time code") % {"brand": settings.BRAND_NAME}
     body = _(
         "Your one-time code is %(code)s.\n\n"
@@ -132,12 +157,15 @@ def otp_challenge_start(
     next_url: str,
     cancel_url: str | None = None,
     cancel_label: str | None = None,
+    keep_session_keys: Sequence[str] = (),
 ) -> HttpResponse:
     """Email a code to `user` and send the browser (303) to the "One-time code" page.
 
     The user is *not* logged in until the code is verified; then the session key is renewed and
     the browser goes to `next_url` (same-origin paths only). `cancel_url` (a same-origin path
     that accepts POST, e.g. the connect flow's cancel) adds a Cancel control to the page.
+    `keep_session_keys` name this browser's own entries (a connect flow's binding) that must
+    survive the login: logging in over another account's session empties the session.
     """
     challenge_id = otp_challenge_issue(request=request, user=user)
     request.session[SESSION_KEY] = {
@@ -146,6 +174,7 @@ def otp_challenge_start(
         "next": safe_next_path(next_url),
         "cancel": safe_next_path(cancel_url) if cancel_url else "",
         "cancel_label": str(cancel_label or ""),
+        "keep": [str(key) for key in keep_session_keys],
         "resends": 0,
         "started": timezone.now().timestamp(),
     }
@@ -198,7 +227,15 @@ def otp_challenge_verify(*, request: HttpRequest, code: str) -> VerifyResult:
     # delete() is True for exactly one caller: two racing correct guesses log in once.
     if matches and cache.delete(_cache_key(challenge_id)):
         request.session.pop(SESSION_KEY, None)
+        # login() flushes a session that belonged to another account; what this browser was
+        # doing (the binding to an open connect tab) is carried over, as the password path does.
+        kept = {
+            key: request.session[key]
+            for key in challenge.get("keep", [])
+            if key in request.session
+        }
         login(request, user, backend=_LOGIN_BACKEND)  # cycles the session key
+        request.session.update(kept)
         audit_record(event="login.otp_verified", customer=user, request=request)
         return VerifyResult(outcome=VerifyOutcome.OK, next_url=challenge["next"])
     audit_record(

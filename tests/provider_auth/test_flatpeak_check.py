@@ -41,7 +41,11 @@ def free_port() -> int:
 
 def demo_env(*, port: int, work: Path, **overrides: str) -> dict[str, str]:
     """The Makefile's DEMO_ENV for this port, with throw-away databases."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_URL", "REDIS", "DJANGO_SETTINGS_MODULE"))
+    }
     env.update(
         DEBUG="true",
         SANDBOX_ENABLED="true",

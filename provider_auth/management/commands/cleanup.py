@@ -47,6 +47,12 @@ JOBS: list[tuple[str, Callable[..., Any]]] = [
         "idle connect sessions",
         lambda *, now: _service("provider_auth.connect.services.connect_sessions_expire")(now=now),
     ),
+    (
+        "expired unauthenticated OAuth flow sessions",
+        lambda *, now: _service(
+            "provider_auth.connect.retention.connect_sessions_unauthenticated_purge"
+        )(now=now),
+    ),
     ("expired and revoked OAuth tokens (cleartokens)", _command("cleartokens")),
     ("expired browser sessions (clearsessions)", _command("clearsessions")),
     (
@@ -58,8 +64,9 @@ JOBS: list[tuple[str, Callable[..., Any]]] = [
 
 class Command(BaseCommand):
     help = (
-        "Expire unacknowledged grants and idle connect sessions, clear expired tokens and "
-        "browser sessions, purge audit events past retention."
+        "Expire unacknowledged grants and idle connect sessions, delete expired flows nobody "
+        "authenticated, clear expired tokens and browser sessions, purge audit events past "
+        "retention."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -381,3 +381,51 @@ def test_https_is_pinned_too_and_still_verifies_the_certificate_for_the_host_nam
     finally:
         listener.close()
     assert server_names == [host]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 well-known prefix → 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # → 169.254.169.254 (cloud metadata)
+        "64:ff9b::a00:1",  # → 10.0.0.1
+        "64:ff9b:1::a00:1",  # NAT64 local-use prefix (embedding position unknown)
+        "64:ff9b:1:808:808::",  # … even where a /48 embedding would read 8.8.8.8
+        "2002:7f00:1::1",  # 6to4 → 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 → 169.254.169.254
+        "::7f00:1",  # IPv4-compatible ::127.0.0.1
+        "::a9fe:a9fe",  # IPv4-compatible ::169.254.169.254
+        "::ffff:169.254.169.254",  # IPv4-mapped
+        "::ffff:10.0.0.1",
+        "2001:0:5ef5:79fd:0:0:80ff:fffe",  # Teredo, client 127.0.0.1 (obfuscated)
+        "2001:0:a00:1:0:0:f7f7:f7f7",  # Teredo, server 10.0.0.1
+    ],
+)
+@pytest.mark.spec("ASVS 12.6.1")
+def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(settings: Any, address: str) -> None:
+    settings.DEBUG = False
+    assert not address_allowed(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::808:808",  # NAT64 → 8.8.8.8
+        "2002:808:808::1",  # 6to4 → 8.8.8.8
+        "::ffff:8.8.8.8",
+        "2001:0:5ef5:79fd:0:0:f7f7:f7f7",  # Teredo: public server, client 8.8.8.8
+    ],
+)
+def test_ipv6_addresses_embedding_a_public_ipv4_are_allowed(settings: Any, address: str) -> None:
+    settings.DEBUG = False
+    assert address_allowed(address)
+
+
+def test_a_host_resolving_to_nat64_of_the_metadata_address_is_refused(
+    remote: responses.RequestsMock, resolves_to: Any
+) -> None:
+    resolves_to("64:ff9b::a9fe:a9fe")
+    remote.get(URL, body=PNG, content_type="image/png")
+    with pytest.raises(LogoRefused, match="non-public address"):
+        logo_fetch(url=URL)
+    assert len(remote.calls) == 0

@@ -13,6 +13,9 @@ from provider_auth.sandbox.models import SandboxSession
 
 ACCOUNT_ID = "acc_test"
 API_KEY = "sk_test_sandbox_key"
+SANDBOX_ACCESS_KEY = "sandbox-viewer-key-for-tests-0123456789"
+# With DEBUG off (as in the tests) the sandbox's records need staff or this key.
+SANDBOX_KEY = {"X-Sandbox-Key": SANDBOX_ACCESS_KEY}
 
 
 def basic(user: str = ACCOUNT_ID, key: str = API_KEY) -> str:
@@ -28,6 +31,7 @@ def sandbox_on(settings: Any) -> Any:
     settings.PUBLIC_BASE_URL = "http://testserver"
     settings.SANDBOX_AUTH_URI = "http://provider.test/flatpeak/auth"
     settings.SANDBOX_OAUTH_CLIENT_SECRET = "cs_sandbox_secret"
+    settings.SANDBOX_ACCESS_KEY = SANDBOX_ACCESS_KEY
     settings.FLATPEAK_READ_TIMEOUT = 0.2
     return settings
 

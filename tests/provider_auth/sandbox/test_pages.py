@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 
 from provider_auth.sandbox import services
 from provider_auth.sandbox.models import SandboxSession
+from tests.provider_auth.sandbox.conftest import SANDBOX_KEY
 from tests.provider_auth.sandbox.test_validation import VALID_AUTHORISED
 
 MakeSession = Callable[..., SandboxSession]
@@ -303,7 +304,9 @@ def test_token_checks_pass_against_a_provider_that_rotates_and_detects_reuse(
     SandboxSession.objects.filter(pk=session.pk).update(poll_result={"steps": []})
     response = client.post(f"/sandbox/sessions/{session.connect_token}/token-checks")
     assert response.status_code == HTTPStatus.SEE_OTHER
-    summary = client.get(f"/sandbox/sessions/{session.connect_token}.json").json()
+    summary = client.get(
+        f"/sandbox/sessions/{session.connect_token}.json", headers=SANDBOX_KEY
+    ).json()
     assert summary["token_checks"]["ok"] is True, summary["token_checks"]
     assert [s["name"] for s in summary["token_checks"]["steps"]] == [
         "tariff_provider_format",
@@ -345,7 +348,7 @@ def test_the_session_json_masks_tokens_and_counts_payloads(
     session = make_sandbox_session()
     submit(session, authorised_payload(), key="k-1")
     submit(session, authorised_payload(), key="k-1")
-    response = client.get(f"/sandbox/sessions/{session.connect_token}.json")
+    response = client.get(f"/sandbox/sessions/{session.connect_token}.json", headers=SANDBOX_KEY)
     body = response.json()
     assert body["status"] == "AUTHORISED"
     assert body["payloads_received"] == 1
@@ -361,7 +364,7 @@ def test_the_sessions_list_shows_recent_outcomes(
     declined = make_sandbox_session(persona="voltcar")
     submit(declined, {"status": "DECLINED", "reason": "user_declined"})
     make_sandbox_session(persona="minimal")
-    html = client.get("/sandbox/sessions/").content.decode()
+    html = client.get("/sandbox/sessions/", headers=SANDBOX_KEY).content.decode()
     assert "DECLINED (user_declined)" in html
     assert "no decision yet" in html
     assert f"fp_cot={declined.connect_token}" in html

@@ -62,7 +62,7 @@ def test_sandbox_setup_refuses_an_incomplete_configuration(
 
 def test_the_sandbox_refuses_to_start_in_production_without_the_staging_switch() -> None:
     env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "TESTING"}},
+        **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}},
         "DEBUG": "false",
         "SECRET_KEY": "x" * 60,
         "SANDBOX_ENABLED": "true",

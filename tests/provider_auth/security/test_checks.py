@@ -21,6 +21,9 @@ def _ids(**overrides: object) -> set[str]:
         "REDIS_URL": "redis://127.0.0.1:6379/7",
         "PUBLIC_BASE_URL": "https://auth.provider.example",
         "FLATPEAK_API_URL": "https://api.flatpeak.com",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        # The suite's own settings put MD5 first; production keeps Argon2 first.
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.Argon2PasswordHasher"],
     }
     base.update(overrides)
     with override_settings(**base):
@@ -46,6 +49,10 @@ def test_a_sound_production_configuration_raises_no_project_warning() -> None:
         ({"FIELD_ENCRYPTION_KEY": "not-a-fernet-key"}, "provider_auth.W005"),
         ({"REDIS_URL": ""}, "provider_auth.W006"),
         ({"RATE_LIMIT_ENABLED": False}, "provider_auth.W007"),
+        (
+            {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"]},
+            "provider_auth.W010",
+        ),
     ],
 )
 def test_dangerous_configuration_is_warned_about(overrides: dict, expected: str) -> None:
@@ -61,7 +68,7 @@ def test_a_valid_fernet_key_is_accepted() -> None:
 @pytest.mark.spec("ASVS 14.1.1")
 def test_deploy_checks_pass_at_warning_level_with_production_settings() -> None:
     """The same command CI runs (.ci/run), in a fresh process with production settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TESTING"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update(
         DEBUG="false",
         SECRET_KEY=GOOD_SECRET,
@@ -70,6 +77,7 @@ def test_deploy_checks_pass_at_warning_level_with_production_settings() -> None:
         FLATPEAK_ACCOUNT_ID="acc_ci",
         FLATPEAK_API_KEY="ci-placeholder",
         REDIS_URL="redis://127.0.0.1:6379/7",
+        EMAIL_URL="smtp+tls://relay.provider.example:587",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

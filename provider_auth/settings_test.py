@@ -1,0 +1,32 @@
+"""Settings for the test suite: the production module plus what tests need, chosen explicitly.
+
+pytest selects this module (`DJANGO_SETTINGS_MODULE` in pyproject.toml); nothing in
+`provider_auth.settings` looks at what is imported, so a production process that happens to
+import pytest keeps production settings. The suite runs with `DEBUG` off, as production does.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The production module refuses to start without SECRET_KEY when DEBUG is off; the suite brings
+# a throw-away key of its own (set before the import, which checks it).
+os.environ.setdefault("SECRET_KEY", "test-suite-only-key-not-secret-5c1e9f0a7b3d2e4f6a8b0c1d2e3f")
+
+from provider_auth.settings import *  # noqa: E402, F403
+from provider_auth.settings import PASSWORD_HASHERS  # noqa: E402
+
+TESTING = True
+
+# Argon2 would dominate the suite's run time; tests that need a real hasher ask for it.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *[h for h in PASSWORD_HASHERS if not h.endswith("MD5PasswordHasher")],
+]
+
+# No collectstatic before a test run: serve static files from the finders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
