@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OidcConfig(AppConfig):
+    """Log in through the provider's identity provider (OpenID Connect relying party)."""
+
+    name = "provider_auth.oidc"
+    label = "oidc"
+    verbose_name = "OpenID Connect login"
