@@ -8,6 +8,7 @@ and they fail instead.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,15 +16,27 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 import requests
+
+# The connect flow's fake FlatPeak and CSRF-enforcing browser, shared with these tests.
+from tests.provider_auth.connect.conftest import (  # noqa: F401 (fixtures)
+    Browser,
+    _flatpeak_settings,
+    _public_dns,
+    browser,
+    fake_flatpeak,
+    flatpeak_client,
+)
 
 OP_DIR = Path(__file__).resolve().parents[2] / "oidc_provider"
 CLIENT_ID = "provider-auth-test"
 CLIENT_SECRET = "test-client-secret-not-for-production"  # noqa: S105 (a test OP's fixed secret)
 # The Django test client's host; the callback path is fixed by provider_auth.oidc.urls.
-REDIRECT_URI = "http://testserver/oidc/callback"
+REDIRECT_URI = "https://testserver/oidc/callback"
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,7 @@ def openid_provider() -> Iterator[OpenIDProvider]:
     issuer = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(  # noqa: S603 (fixed arguments, our own script)
         [node, "server.mjs", "--port", str(port), "--redirect-uri", REDIRECT_URI,
-         "--backchannel-logout-uri", "http://testserver/oidc/backchannel-logout"],
+         "--backchannel-logout-uri", "https://testserver/oidc/backchannel-logout"],
         cwd=OP_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -86,3 +99,47 @@ def openid_provider() -> Iterator[OpenIDProvider]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def oidc_settings(settings: Any, openid_provider: OpenIDProvider, _flatpeak_settings: None) -> Any:
+    """This server as the test provider's relying party, customers found by account number."""
+    settings.PUBLIC_BASE_URL = "https://testserver"
+    settings.OIDC_ISSUER = openid_provider.issuer
+    settings.OIDC_CLIENT_ID = openid_provider.client_id
+    settings.OIDC_CLIENT_SECRET = openid_provider.client_secret
+    settings.OIDC_SCOPES = "openid email account"
+    settings.OIDC_CUSTOMER_CLAIM = "account_number"
+    settings.OIDC_DISPLAY_NAME = "Lunar Energy"
+    return settings
+
+
+def op_log_in(authorize_url: str, login: str, *, abort: bool = False) -> str:
+    """Drive the OpenID Provider's own login page with plain HTTP; the callback URL it sends.
+
+    `abort` presses the provider's "cancel" link instead (error=access_denied).
+    """
+    op = requests.Session()
+    url = authorize_url
+    for _ in range(10):
+        if url.startswith(REDIRECT_URI):
+            return url
+        response = op.get(url, allow_redirects=False, timeout=5)
+        if response.status_code in (302, 303):
+            url = urljoin(url, response.headers["Location"])
+            continue
+        assert response.status_code == 200, response.text[:500]
+        form = re.search(r'<form[^>]+action="([^"]+)"', response.text)
+        assert form, response.text[:500]
+        action = urljoin(url, form.group(1))
+        if abort:
+            response = op.get(action + "/abort", allow_redirects=False, timeout=5)
+        elif 'name="prompt" value="login"' in response.text:
+            response = op.post(action, data={"prompt": "login", "login": login,
+                                             "password": "any"}, allow_redirects=False, timeout=5)
+        else:
+            response = op.post(action, data={"prompt": "consent"}, allow_redirects=False,
+                               timeout=5)
+        assert response.status_code in (302, 303), response.text[:500]
+        url = urljoin(action, response.headers["Location"])
+    raise AssertionError("the OpenID Provider never sent the browser back")

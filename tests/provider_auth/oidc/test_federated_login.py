@@ -1,0 +1,223 @@
+"""Logging in through a real OpenID Provider (panva's oidc-provider), end to end."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from accounts.models import Direction, User
+from provider_auth.audit.models import AuditEvent
+from provider_auth.connect.models import ConnectSession, Outcome
+from provider_auth.oidc.models import OidcBrowserSession, OidcIdentity
+from tests.provider_auth.connect.conftest import Browser, FakeFlatPeak
+from tests.provider_auth.oidc.conftest import op_log_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(make_customer: Any, make_premise: Any, make_contract: Any) -> User:
+    customer = make_customer(email="alice@example.com", account_number="A-1001")
+    premise = make_premise(customer=customer, address_line1="1 Moon Street", reference="PRM-1")
+    make_contract(premise=premise, direction=Direction.IMPORT)
+    return customer
+
+
+@pytest.fixture
+def connect_login_page(
+    oidc_settings: Any, browser: Browser, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any
+) -> Any:
+    fake_flatpeak.mock.add_passthru(oidc_settings.OIDC_ISSUER)
+    fake_flatpeak.context()
+    return browser.open()
+
+
+def start_federated(browser: Browser, page: Any) -> Any:
+    """Press "Continue with … account" on our page: the 303 to the identity provider."""
+    html = page.content.decode()
+    match = re.search(r'action="(/oidc/login)".*?name="connect" value="([^"]+)"', html, re.S)
+    assert match, "no federated login button on the page"
+    return browser.post(match.group(1), {"connect": match.group(2)})
+
+
+def come_back(browser: Browser, callback_url: str) -> Any:
+    parts = urlsplit(callback_url)
+    return browser.get(f"{parts.path}?{parts.query}")
+
+
+@pytest.mark.spec("OIDC-Core 3.1.2.1")
+def test_connect_login_through_the_identity_provider_returns_to_the_same_flow(
+    browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
+) -> None:
+    assert b"Continue with Lunar Energy account" in connect_login_page.content
+    start = start_federated(browser, connect_login_page)
+    assert start.status_code == HTTPStatus.SEE_OTHER
+    authorize = urlsplit(start["Location"])
+    query = parse_qs(authorize.query)
+    assert start["Location"].startswith(oidc_settings.OIDC_ISSUER)
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["state"][0] and query["nonce"][0] and query["code_challenge"][0]
+
+    callback = op_log_in(start["Location"], "alice")
+    response = come_back(browser, callback)
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert response["Location"] == browser.step_url  # the same connect session, still bound
+    consent = browser.get(response["Location"])
+    assert consent.status_code == HTTPStatus.OK
+    assert b"1 Moon Street" in consent.content
+    session = ConnectSession.objects.get()
+    assert session.customer == alice
+
+    identity = OidcIdentity.objects.get()
+    assert (identity.issuer, identity.subject, identity.customer) == (
+        oidc_settings.OIDC_ISSUER, "alice", alice
+    )
+    events = list(AuditEvent.objects.filter(event__startswith="oidc.").order_by("id"))
+    assert [e.event for e in events] == ["oidc.link_created", "oidc.login"]
+    assert events[1].detail["sub"] == "alice" and events[1].customer == alice
+    assert OidcBrowserSession.objects.filter(identity=identity).count() == 1
+
+
+def test_a_later_login_uses_the_link_not_the_claim(
+    browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
+) -> None:
+    OidcIdentity.objects.create(issuer=oidc_settings.OIDC_ISSUER, subject="alice", customer=alice)
+    alice.account_number = None
+    alice.save()
+    start = start_federated(browser, connect_login_page)
+    response = come_back(browser, op_log_in(start["Location"], "alice"))
+    assert response["Location"] == browser.step_url
+    assert ConnectSession.objects.get().customer == alice
+    assert not AuditEvent.objects.filter(event="oidc.link_created").exists()
+
+
+@pytest.mark.spec("OIDC-Core 3.1.2.7")
+def test_a_replayed_callback_is_a_400_page_without_a_session(
+    browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
+) -> None:
+    start = start_federated(browser, connect_login_page)
+    callback = op_log_in(start["Location"], "alice")
+    assert come_back(browser, callback).status_code == HTTPStatus.SEE_OTHER
+
+    other = Browser()
+    response = come_back(other, callback)  # login CSRF: someone else's callback URL
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert b"could not be completed" in response.content
+    again = come_back(browser, callback)  # and the same browser twice
+    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert "_auth_user_id" not in other.client.session
+    assert AuditEvent.objects.filter(event="oidc.login_rejected").count() == 2
+
+
+def test_a_callback_without_a_pending_login_is_a_400_page(
+    browser: Browser, oidc_settings: Any
+) -> None:
+    response = browser.get("/oidc/callback?code=abc&state=forged")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert AuditEvent.objects.get(event="oidc.login_rejected").detail["reason"] == (
+        "unknown_or_replayed_state"
+    )
+
+
+def test_no_customer_for_the_login_shows_a_clear_page_and_cancel_submits_login_failed(
+    browser: Browser, connect_login_page: Any, fake_flatpeak: FakeFlatPeak, alice: User
+) -> None:
+    start = start_federated(browser, connect_login_page)
+    page = come_back(browser, op_log_in(start["Location"], "nobody"))
+    assert page.status_code == HTTPStatus.FORBIDDEN
+    assert b"We could not find a supply account for this login" in page.content
+    assert b"https://lunar-energy.example/support" in page.content
+    assert not OidcIdentity.objects.exists()
+    fake_flatpeak.acknowledge()
+    cancelled = browser.post(browser.action(page, "cancel"))
+    assert cancelled.status_code == HTTPStatus.SEE_OTHER
+    assert fake_flatpeak.submitted_bodies() == [
+        {"status": Outcome.LOGIN_FAILED, "reason": "login_failed"}
+    ]
+
+
+def test_an_unverified_email_never_finds_a_customer(
+    browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
+) -> None:
+    oidc_settings.OIDC_CUSTOMER_CLAIM = "email"
+    start = start_federated(browser, connect_login_page)
+    # mallory's token says email alice@example.com, email_verified false.
+    page = come_back(browser, op_log_in(start["Location"], "mallory"))
+    assert page.status_code == HTTPStatus.FORBIDDEN
+    assert ConnectSession.objects.get().customer is None
+
+
+def test_a_verified_email_claim_finds_the_customer(
+    browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
+) -> None:
+    oidc_settings.OIDC_CUSTOMER_CLAIM = "email"
+    start = start_federated(browser, connect_login_page)
+    response = come_back(browser, op_log_in(start["Location"], "alice"))
+    assert response["Location"] == browser.step_url
+    assert ConnectSession.objects.get().customer == alice
+
+
+@pytest.mark.spec("OIDC-Core 3.1.2.6")
+def test_access_denied_at_the_provider_returns_to_our_login_step(
+    browser: Browser, connect_login_page: Any, alice: User
+) -> None:
+    start = start_federated(browser, connect_login_page)
+    callback = op_log_in(start["Location"], "alice", abort=True)
+    assert parse_qs(urlsplit(callback).query)["error"] == ["access_denied"]
+    response = come_back(browser, callback)
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert response["Location"] == browser.step_url
+    assert b"Continue with Lunar Energy account" in browser.get(browser.step_url).content
+
+
+def test_an_unreachable_provider_gets_try_again_and_cancel(
+    browser: Browser, connect_login_page: Any, oidc_settings: Any
+) -> None:
+    oidc_settings.OIDC_ISSUER = "http://127.0.0.1:9"  # discard port: nothing listens
+    response = start_federated(browser, connect_login_page)
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    html = response.content.decode()
+    assert "temporarily unavailable" in html
+    assert "Try again" in html and "/cancel" in html
+
+
+def test_with_local_login_off_no_page_shows_a_password_field(
+    browser: Browser, oidc_settings: Any, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any,
+    alice: User,
+) -> None:
+    oidc_settings.LOCAL_LOGIN_ENABLED = False
+    fake_flatpeak.context()
+    page = browser.open()
+    assert b'type="password"' not in page.content
+    assert b"Continue with Lunar Energy account" in page.content
+    refused = browser.post(browser.step_url + "login",
+                           {"username": "alice@example.com", "password": "correct-horse-battery"})
+    assert refused.status_code == HTTPStatus.SEE_OTHER
+    assert ConnectSession.objects.get().customer is None
+    account_page = browser.get("/account/login/")
+    assert b'type="password"' not in account_page.content
+
+
+def test_the_account_site_logs_in_through_the_provider(
+    browser: Browser, oidc_settings: Any, alice: User
+) -> None:
+    page = browser.get("/account/login/")
+    start = browser.post("/oidc/login", {"next": "/account/"})
+    assert b"Continue with Lunar Energy account" in page.content
+    response = come_back(browser, op_log_in(start["Location"], "alice"))
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert response["Location"] == "/account/"
+    assert browser.get("/account/").status_code == HTTPStatus.OK
+
+
+def test_an_open_redirect_through_next_is_refused(
+    browser: Browser, oidc_settings: Any, alice: User
+) -> None:
+    browser.get("/account/login/")
+    start = browser.post("/oidc/login", {"next": "https://evil.example/"})
+    response = come_back(browser, op_log_in(start["Location"], "alice"))
+    assert response["Location"] == "/account/"
