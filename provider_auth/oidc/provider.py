@@ -40,8 +40,9 @@ def _fetch_json(*, url: str, config: OidcSettings, what: str) -> dict[str, Any]:
         response.raise_for_status()
         body = response.json()
     except (requests.RequestException, ValueError) as error:
-        logger.error("OpenID provider %s at %s is not usable JSON (HTTP %s)", what, url,
-                     response.status_code)
+        logger.error(
+            "OpenID provider %s at %s is not usable JSON (HTTP %s)", what, url, response.status_code
+        )
         raise OidcUnavailable(f"{what}_invalid") from error
     if not isinstance(body, dict):
         raise OidcUnavailable(f"{what}_invalid")
@@ -59,7 +60,8 @@ def oidc_metadata_get(*, config: OidcSettings) -> dict[str, Any]:
         # OpenID Connect Discovery 4.3: the document must name exactly the configured issuer.
         logger.error(
             "OpenID provider discovery names issuer %r, OIDC_ISSUER is %r: fix OIDC_ISSUER",
-            metadata.get("issuer"), config.issuer,
+            metadata.get("issuer"),
+            config.issuer,
         )
         raise OidcUnavailable("discovery_issuer_mismatch")
     for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
@@ -97,8 +99,10 @@ def oidc_key_set_refresh(*, config: OidcSettings) -> KeySet | None:
     """
     gate = _cache_key("jwks-refresh", config.issuer)
     if not cache.add(gate, 1, timeout=config.jwks_refresh_interval_seconds):
-        logger.warning("Unknown kid again within %ss: JWKS not refetched (rate limit)",
-                       config.jwks_refresh_interval_seconds)
+        logger.warning(
+            "Unknown kid again within %ss: JWKS not refetched (rate limit)",
+            config.jwks_refresh_interval_seconds,
+        )
         return None
     return KeySet.import_key_set(_jwks_fetch(config=config))  # type: ignore[arg-type]
 
@@ -117,8 +121,10 @@ def oidc_signing_key_find(*, config: OidcSettings, kid: str | None, alg: str) ->
 
 def _pick(key_set: KeySet, *, kid: str | None, alg: str) -> Any:
     candidates = [
-        key for key in key_set.keys
-        if (kid is None or key.kid == kid) and key.get("use", "sig") == "sig"
+        key
+        for key in key_set.keys
+        if (kid is None or key.kid == kid)
+        and key.get("use", "sig") == "sig"
         and key.get("alg", alg) == alg
     ]
     # Without a kid the choice must be unambiguous, or an attacker picks for us.

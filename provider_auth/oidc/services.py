@@ -49,7 +49,10 @@ def _client(*, config: OidcSettings, token_endpoint: str = "") -> OAuth2Session:
     if config.private_key_file:
         key = Path(config.private_key_file).read_text()
         client = OAuth2Session(
-            config.client_id, key, scope=config.scopes, redirect_uri=oidc_redirect_uri(),
+            config.client_id,
+            key,
+            scope=config.scopes,
+            redirect_uri=oidc_redirect_uri(),
             token_endpoint_auth_method="private_key_jwt",  # noqa: S106 (a method name)
             code_challenge_method="S256",
         )
@@ -57,7 +60,9 @@ def _client(*, config: OidcSettings, token_endpoint: str = "") -> OAuth2Session:
         client.register_client_auth_method(PrivateKeyJWT(token_endpoint, headers=headers))
         return client
     return OAuth2Session(
-        config.client_id, config.client_secret, scope=config.scopes,
+        config.client_id,
+        config.client_secret,
+        scope=config.scopes,
         redirect_uri=oidc_redirect_uri(),
         token_endpoint_auth_method="client_secret_basic",  # noqa: S106 (a method name)
         code_challenge_method="S256",
@@ -115,8 +120,11 @@ def oidc_code_exchange(
     client = _client(config=config, token_endpoint=metadata["token_endpoint"])
     try:
         token = client.fetch_token(
-            metadata["token_endpoint"], grant_type="authorization_code", code=code,
-            code_verifier=verifier, timeout=config.timeout,
+            metadata["token_endpoint"],
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=verifier,
+            timeout=config.timeout,
         )
     except requests.RequestException as error:
         logger.warning("OpenID provider token endpoint unreachable: %s", type(error).__name__)
@@ -130,7 +138,9 @@ def oidc_code_exchange(
         raise OidcInvalid("no_id_token")
     access_token = token.get("access_token")
     return id_token_validate(
-        id_token=id_token, config=config, nonce=nonce,
+        id_token=id_token,
+        config=config,
+        nonce=nonce,
         access_token=access_token if isinstance(access_token, str) else None,
     )
 
@@ -203,7 +213,8 @@ def oidc_login_rejected(
     logger.warning(
         "Federated login refused (%s) for issuer %s; see docs/security.md, "
         "'Use your own identity provider' in the README for the settings to check",
-        reason, issuer,
+        reason,
+        issuer,
     )
     audit_record(
         event="oidc.login_rejected",
@@ -228,14 +239,15 @@ def oidc_backchannel_logout(*, config: OidcSettings, logout_token: str) -> int:
         store_class(session_key=row.session_key).delete()
         customers.add(row.identity.customer_id)
     OidcBrowserSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    identity = (
-        selectors.oidc_identity_get(issuer=config.issuer, subject=sub) if sub else None
-    )
+    identity = selectors.oidc_identity_get(issuer=config.issuer, subject=sub) if sub else None
     audit_record(
         event="oidc.backchannel_logout",
         customer=identity.customer if identity else None,
         detail={
-            "issuer": config.issuer, "sub": sub or "", "sid": sid or "", "sessions": len(rows),
+            "issuer": config.issuer,
+            "sub": sub or "",
+            "sid": sid or "",
+            "sessions": len(rows),
         },
     )
     return len(rows)

@@ -36,8 +36,9 @@ def _decode(*, token: str, config: OidcSettings) -> jwt.Token:
             # Refused before any key lookup: "none" or HS256 must not even trigger a refresh.
             raise OidcInvalid("alg_not_allowed")
         kid = header.get("kid")
-        return oidc_signing_key_find(config=config, kid=kid if isinstance(kid, str) else None,
-                                     alg=alg)
+        return oidc_signing_key_find(
+            config=config, kid=kid if isinstance(kid, str) else None, alg=alg
+        )
 
     if not isinstance(token, str) or token.count(".") != 2 or len(token) > 16_384:
         raise OidcInvalid("malformed")

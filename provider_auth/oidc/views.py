@@ -34,7 +34,10 @@ logger = logging.getLogger(__name__)
 # The identity provider sends these when the customer declined or could not log in: back to
 # our login step, where they can try again or cancel.
 RETURN_TO_LOGIN_ERRORS = {
-    "access_denied", "login_required", "interaction_required", "consent_required",
+    "access_denied",
+    "login_required",
+    "interaction_required",
+    "consent_required",
     "account_selection_required",
 }
 UNAVAILABLE_ERRORS = {"server_error", "temporarily_unavailable"}
@@ -69,7 +72,10 @@ def _page(
     login_url: str = "",
 ) -> HttpResponse:
     context: dict[str, Any] = {
-        "title": title, "text": text, "support_url": support_url, "login_url": login_url,
+        "title": title,
+        "text": text,
+        "support_url": support_url,
+        "login_url": login_url,
     }
     return_to = return_to or {}
     public_id = return_to.get("connect", "")
@@ -102,8 +108,10 @@ def _invalid(request: HttpRequest, return_to: dict[str, str] | None) -> HttpResp
     return _page(
         request,
         title=_("This sign-in could not be completed"),
-        text=_("The answer from the sign-in service was not valid, so you are not logged in. "
-               "Please start again."),
+        text=_(
+            "The answer from the sign-in service was not valid, so you are not logged in. "
+            "Please start again."
+        ),
         status=400,
         return_to=return_to,
     )
@@ -131,11 +139,15 @@ def login_start(request: HttpRequest) -> HttpResponse:
         return _see_other(reverse("accounts:login"))
     return_to = _return_to(request)
     if return_to is None:  # a finished, foreign or unknown connect session
-        return _see_other(reverse("connect:step", args=[request.POST.get("connect", "")])
-                          if request.POST.get("connect", "").isalnum() else "/")
+        return _see_other(
+            reverse("connect:step", args=[request.POST.get("connect", "")])
+            if request.POST.get("connect", "").isalnum()
+            else "/"
+        )
     try:
-        url = services.oidc_login_start(request=request, config=oidc_settings(),
-                                        return_to=return_to)
+        url = services.oidc_login_start(
+            request=request, config=oidc_settings(), return_to=return_to
+        )
     except OidcUnavailable:
         return _unavailable(request, return_to)
     return _see_other(url)
@@ -167,14 +179,16 @@ def callback(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     pending = services.oidc_pending_take(request=request, state=state) if state else None
     if pending is None or pending.get("issuer") != config.issuer:
-        services.oidc_login_rejected(request=request, reason="unknown_or_replayed_state",
-                                     issuer=config.issuer)
+        services.oidc_login_rejected(
+            request=request, reason="unknown_or_replayed_state", issuer=config.issuer
+        )
         return _invalid(request, None)
     return_to: dict[str, str] = pending["return_to"]
     # RFC 9207: an `iss` parameter naming another issuer is a mix-up attack.
     if "iss" in request.GET and request.GET["iss"] != config.issuer:
-        services.oidc_login_rejected(request=request, reason="iss_parameter_mismatch",
-                                     issuer=config.issuer)
+        services.oidc_login_rejected(
+            request=request, reason="iss_parameter_mismatch", issuer=config.issuer
+        )
         return _invalid(request, return_to)
     error = request.GET.get("error", "")
     if error:
@@ -185,8 +199,9 @@ def callback(request: HttpRequest) -> HttpResponse:
             return _see_other(reverse("accounts:login"))
         if error in UNAVAILABLE_ERRORS:
             return _unavailable(request, return_to)
-        services.oidc_login_rejected(request=request, reason=f"error:{error[:60]}",
-                                     issuer=config.issuer)
+        services.oidc_login_rejected(
+            request=request, reason=f"error:{error[:60]}", issuer=config.issuer
+        )
         return _invalid(request, return_to)
     code = request.GET.get("code", "")
     if not code:
@@ -199,13 +214,13 @@ def callback(request: HttpRequest) -> HttpResponse:
     except OidcUnavailable:
         return _unavailable(request, return_to)
     except OidcInvalid as invalid:
-        services.oidc_login_rejected(request=request, reason=invalid.reason,
-                                     issuer=config.issuer)
+        services.oidc_login_rejected(request=request, reason=invalid.reason, issuer=config.issuer)
         return _invalid(request, return_to)
     resolved = services.oidc_identity_resolve(request=request, config=config, claims=claims)
     if resolved.customer is None or resolved.identity is None:
-        services.oidc_login_rejected(request=request, reason="no_customer",
-                                     issuer=config.issuer, subject=claims["sub"])
+        services.oidc_login_rejected(
+            request=request, reason="no_customer", issuer=config.issuer, subject=claims["sub"]
+        )
         public_id = return_to.get("connect", "")
         session = _connect_session(request, public_id) if public_id else None
         if session is not None:
@@ -213,8 +228,10 @@ def callback(request: HttpRequest) -> HttpResponse:
         return _page(
             request,
             title=_("We could not find a supply account for this login"),
-            text=_("You logged in at %(name)s, but no supply account of ours belongs to that "
-                   "login. Contact us and we will link it, or cancel.")
+            text=_(
+                "You logged in at %(name)s, but no supply account of ours belongs to that "
+                "login. Contact us and we will link it, or cancel."
+            )
             % {"name": settings.OIDC_DISPLAY_NAME},
             status=403,
             return_to=return_to,
@@ -265,8 +282,10 @@ def rp_logout(request: HttpRequest) -> HttpResponse:
         end_session = None
     if not isinstance(end_session, str) or not end_session:
         return _see_other(reverse("accounts:login"))
-    query = urlencode({
-        "client_id": config.client_id,
-        "post_logout_redirect_uri": settings.PUBLIC_BASE_URL + reverse("accounts:login"),
-    })
+    query = urlencode(
+        {
+            "client_id": config.client_id,
+            "post_logout_redirect_uri": settings.PUBLIC_BASE_URL + reverse("accounts:login"),
+        }
+    )
     return _see_other(f"{end_session}{'&' if '?' in end_session else '?'}{query}")

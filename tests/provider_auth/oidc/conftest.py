@@ -70,8 +70,16 @@ def openid_provider() -> Iterator[OpenIDProvider]:
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(  # noqa: S603 (fixed arguments, our own script)
-        [node, "server.mjs", "--port", str(port), "--redirect-uri", REDIRECT_URI,
-         "--backchannel-logout-uri", "https://testserver/oidc/backchannel-logout"],
+        [
+            node,
+            "server.mjs",
+            "--port",
+            str(port),
+            "--redirect-uri",
+            REDIRECT_URI,
+            "--backchannel-logout-uri",
+            "https://testserver/oidc/backchannel-logout",
+        ],
         cwd=OP_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -86,11 +94,16 @@ def openid_provider() -> Iterator[OpenIDProvider]:
             except requests.RequestException:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout and process.poll() is not None else ""
+                output = (
+                    process.stdout.read() if process.stdout and process.poll() is not None else ""
+                )
                 pytest.fail(f"the test OpenID Provider did not start: {output[-2000:]}")
             time.sleep(0.1)
         yield OpenIDProvider(
-            issuer=issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=REDIRECT_URI
+            issuer=issuer,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            redirect_uri=REDIRECT_URI,
         )
     finally:
         process.terminate()
@@ -102,8 +115,11 @@ def openid_provider() -> Iterator[OpenIDProvider]:
 
 
 @pytest.fixture
-def oidc_settings(settings: Any, openid_provider: OpenIDProvider, _flatpeak_settings: None) -> Any:
+def oidc_settings(
+    settings: Any, openid_provider: OpenIDProvider, request: pytest.FixtureRequest
+) -> Any:
     """This server as the test provider's relying party, customers found by account number."""
+    request.getfixturevalue("_flatpeak_settings")  # before ours: it sets PUBLIC_BASE_URL too
     settings.PUBLIC_BASE_URL = "https://testserver"
     settings.OIDC_ISSUER = openid_provider.issuer
     settings.OIDC_CLIENT_ID = openid_provider.client_id
@@ -135,11 +151,14 @@ def op_log_in(authorize_url: str, login: str, *, abort: bool = False) -> str:
         if abort:
             response = op.get(action + "/abort", allow_redirects=False, timeout=5)
         elif 'name="prompt" value="login"' in response.text:
-            response = op.post(action, data={"prompt": "login", "login": login,
-                                             "password": "any"}, allow_redirects=False, timeout=5)
+            response = op.post(
+                action,
+                data={"prompt": "login", "login": login, "password": "any"},
+                allow_redirects=False,
+                timeout=5,
+            )
         else:
-            response = op.post(action, data={"prompt": "consent"}, allow_redirects=False,
-                               timeout=5)
+            response = op.post(action, data={"prompt": "consent"}, allow_redirects=False, timeout=5)
         assert response.status_code in (302, 303), response.text[:500]
         url = urljoin(action, response.headers["Location"])
     raise AssertionError("the OpenID Provider never sent the browser back")

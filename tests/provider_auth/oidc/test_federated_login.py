@@ -74,7 +74,9 @@ def test_connect_login_through_the_identity_provider_returns_to_the_same_flow(
 
     identity = OidcIdentity.objects.get()
     assert (identity.issuer, identity.subject, identity.customer) == (
-        oidc_settings.OIDC_ISSUER, "alice", alice
+        oidc_settings.OIDC_ISSUER,
+        "alice",
+        alice,
     )
     events = list(AuditEvent.objects.filter(event__startswith="oidc.").order_by("id"))
     assert [e.event for e in events] == ["oidc.link_created", "oidc.login"]
@@ -186,7 +188,10 @@ def test_an_unreachable_provider_gets_try_again_and_cancel(
 
 
 def test_with_local_login_off_no_page_shows_a_password_field(
-    browser: Browser, oidc_settings: Any, fake_flatpeak: FakeFlatPeak, flatpeak_client: Any,
+    browser: Browser,
+    oidc_settings: Any,
+    fake_flatpeak: FakeFlatPeak,
+    flatpeak_client: Any,
     alice: User,
 ) -> None:
     oidc_settings.LOCAL_LOGIN_ENABLED = False
@@ -194,8 +199,10 @@ def test_with_local_login_off_no_page_shows_a_password_field(
     page = browser.open()
     assert b'type="password"' not in page.content
     assert b"Continue with Lunar Energy account" in page.content
-    refused = browser.post(browser.step_url + "login",
-                           {"username": "alice@example.com", "password": "correct-horse-battery"})
+    refused = browser.post(
+        browser.step_url + "login",
+        {"username": "alice@example.com", "password": "correct-horse-battery"},
+    )
     assert refused.status_code == HTTPStatus.SEE_OTHER
     assert ConnectSession.objects.get().customer is None
     account_page = browser.get("/account/login/")
