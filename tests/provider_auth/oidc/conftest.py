@@ -79,6 +79,8 @@ def openid_provider() -> Iterator[OpenIDProvider]:
             REDIRECT_URI,
             "--backchannel-logout-uri",
             "https://testserver/oidc/backchannel-logout",
+            "--post-logout-redirect-uri",
+            "https://testserver/account/login/",
         ],
         cwd=OP_DIR,
         stdout=subprocess.PIPE,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import socket
+import time
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from accounts.models import Direction, User
 from provider_auth.audit.models import AuditEvent
@@ -228,3 +233,85 @@ def test_an_open_redirect_through_next_is_refused(
     start = browser.post("/oidc/login", {"next": "https://evil.example/"})
     response = come_back(browser, op_log_in(start["Location"], "alice"))
     assert response["Location"] == "/account/"
+
+
+@pytest.mark.spec("RFC9207 2.4")
+def test_a_callback_naming_another_issuer_is_refused_as_a_mix_up(
+    browser: Browser, connect_login_page: Any, alice: User
+) -> None:
+    start = start_federated(browser, connect_login_page)
+    callback = op_log_in(start["Location"], "alice")
+    parts = urlsplit(callback)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    query["iss"] = "https://attacker-idp.example/"
+    response = browser.get(parts.path, **query)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert ConnectSession.objects.get().customer is None
+    assert AuditEvent.objects.get(event="oidc.login_rejected").detail["reason"] == (
+        "iss_parameter_mismatch"
+    )
+
+
+def test_a_provider_that_accepts_but_never_answers_gets_the_retry_page_in_bounded_time(
+    browser: Browser, connect_login_page: Any, oidc_settings: Any
+) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the backlog; nothing ever answers
+        oidc_settings.OIDC_ISSUER = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        oidc_settings.OIDC_HTTP_TIMEOUT = (0.5, 0.5)
+        started = time.monotonic()
+        response = start_federated(browser, connect_login_page)
+        assert time.monotonic() - started < 3
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert b"Try again" in response.content
+
+
+def test_oauth_authorize_logs_in_through_the_provider(
+    browser: Browser, oidc_settings: Any, make_oauth_client: Any, alice: User
+) -> None:
+    redirect_uri = "https://partner.example/callback"
+    make_oauth_client(client_id="partner", name="Partner App", redirect_uris=[redirect_uri])
+    verifier = "v" * 50
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    response = browser.get(
+        "/oauth/authorize",
+        response_type="code",
+        client_id="partner",
+        redirect_uri=redirect_uri,
+        scope="tariff:read",
+        state="s-1",
+        code_challenge=challenge.decode(),
+        code_challenge_method="S256",
+    )
+    browser.step_url = response["Location"]
+    login_page = browser.get(browser.step_url)
+    assert b"Cancel and return to Partner App" in login_page.content
+    start = start_federated(browser, login_page)
+    back = come_back(browser, op_log_in(start["Location"], "alice"))
+    assert back["Location"] == browser.step_url
+    consent = browser.get(browser.step_url)
+    assert b"1 Moon Street" in consent.content
+
+
+@pytest.mark.spec("OIDC-RPInitiated 2")
+def test_logging_out_on_the_account_page_also_logs_out_at_the_provider(
+    browser: Browser, oidc_settings: Any, alice: User, openid_provider: Any
+) -> None:
+    browser.get("/account/login/")
+    start = browser.post("/oidc/login", {"next": "/account/"})
+    come_back(browser, op_log_in(start["Location"], "alice"))
+    home = browser.get("/account/")
+    assert b'action="/oidc/logout"' in home.content
+    response = browser.post("/oidc/logout")
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    location = urlsplit(response["Location"])
+    assert response["Location"].startswith(openid_provider.issuer)
+    assert parse_qs(location.query)["post_logout_redirect_uri"] == [
+        "https://testserver/account/login/"
+    ]
+    assert browser.get("/account/").status_code == HTTPStatus.FOUND
+    # The provider accepts the request (the registered post-logout URI): its confirm page.
+    confirm = requests.get(response["Location"], timeout=5)
+    assert confirm.status_code == HTTPStatus.OK
+    assert "logout" in confirm.text.lower()
