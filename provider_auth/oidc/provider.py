@@ -65,7 +65,9 @@ def oidc_metadata_get(*, config: OidcSettings) -> dict[str, Any]:
         )
         raise OidcUnavailable("discovery_issuer_mismatch")
     for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        if not isinstance(metadata.get(field), str):
+        value = metadata.get(field)
+        # The authorization endpoint becomes a link on our page: http(s) URLs only.
+        if not isinstance(value, str) or not value.startswith(("https://", "http://")):
             logger.error("OpenID provider discovery lacks %s", field)
             raise OidcUnavailable("discovery_incomplete")
     cache.set(key, metadata, timeout=config.metadata_cache_seconds)

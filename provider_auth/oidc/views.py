@@ -42,6 +42,7 @@ RETURN_TO_LOGIN_ERRORS = {
 }
 UNAVAILABLE_ERRORS = {"server_error", "temporarily_unavailable"}
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+GO_KEY = "oidc:go"
 
 
 def _see_other(location: str) -> HttpResponse:
@@ -150,7 +151,26 @@ def login_start(request: HttpRequest) -> HttpResponse:
         )
     except OidcUnavailable:
         return _unavailable(request, return_to)
-    return _see_other(url)
+    # Chromium applies our pages' CSP form-action to every redirect after a form POST, so the
+    # POST lands on our own page, which then sends the browser on (no CSP covers that step).
+    request.session[GO_KEY] = url
+    return _see_other(reverse("oidc:continue"))
+
+
+@never_cache
+@require_GET
+def continue_to_provider(request: HttpRequest) -> HttpResponse:
+    """`GET /oidc/continue`: "Taking you to …": a refresh, and a link for when it does not."""
+    url = request.session.pop(GO_KEY, None)
+    if not isinstance(url, str) or not url:
+        return _see_other(reverse("accounts:login"))
+    response = render(
+        request,
+        "oidc/continue.html",
+        {"provider_url": url, "display_name": settings.OIDC_DISPLAY_NAME},
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _finish(request: HttpRequest, return_to: dict[str, str], customer: Any) -> HttpResponse:
