@@ -321,10 +321,11 @@ OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email")
 # Which claim finds the customer: "account_number" (accounts.User.account_number) or "email"
 # (only when email_verified is true).
 OIDC_CUSTOMER_CLAIM = env.str("OIDC_CUSTOMER_CLAIM", default="email")
-OIDC_DISPLAY_NAME = env.str("OIDC_DISPLAY_NAME", default=BRAND_NAME)
-OIDC_MAX_AGE = env.int("OIDC_MAX_AGE", default=None)  # seconds; asks for a recent login
+OIDC_DISPLAY_NAME = env.str("OIDC_DISPLAY_NAME", default="") or BRAND_NAME
+# Seconds; asks for a recent login (an empty value in .env means unset).
+OIDC_MAX_AGE = int(env.str("OIDC_MAX_AGE", default="") or 0) or None
 OIDC_ACR_VALUES = env.str("OIDC_ACR_VALUES", default="")
-OIDC_SUPPORT_URL = env.str("OIDC_SUPPORT_URL", default=BRAND_SUPPORT_URL)
+OIDC_SUPPORT_URL = env.str("OIDC_SUPPORT_URL", default="") or BRAND_SUPPORT_URL
 # Bounded wait on the identity provider (discovery, JWKS, token endpoint): (connect, read).
 OIDC_HTTP_TIMEOUT = (
     env.float("OIDC_CONNECT_TIMEOUT", default=3.0),

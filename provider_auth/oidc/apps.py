@@ -7,3 +7,6 @@ class OidcConfig(AppConfig):
     name = "provider_auth.oidc"
     label = "oidc"
     verbose_name = "OpenID Connect login"
+
+    def ready(self) -> None:
+        from provider_auth.oidc import checks  # noqa: F401 (registers the system checks)
