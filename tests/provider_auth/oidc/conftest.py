@@ -7,6 +7,7 @@ and they fail instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -59,8 +60,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}; CI sets REQUIRE_OIDC_PROVIDER=1 and fails instead")
 
 
-@pytest.fixture(scope="session")
-def openid_provider() -> Iterator[OpenIDProvider]:
+@contextlib.contextmanager
+def openid_provider_running(
+    *, redirect_uri: str, backchannel_logout_uri: str, post_logout_redirect_uri: str
+) -> Iterator[OpenIDProvider]:
+    """The test OpenID Provider on a free loopback port, this client registered; then stopped."""
     node = shutil.which("node")
     if node is None:
         _unavailable("Node.js is not installed (needed for the test OpenID Provider)")
@@ -71,22 +75,15 @@ def openid_provider() -> Iterator[OpenIDProvider]:
     issuer = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(  # noqa: S603 (fixed arguments, our own script)
         [
-            node,
-            "server.mjs",
-            "--port",
-            str(port),
-            "--redirect-uri",
-            REDIRECT_URI,
-            "--backchannel-logout-uri",
-            "https://testserver/oidc/backchannel-logout",
-            "--post-logout-redirect-uri",
-            "https://testserver/account/login/",
+            node, "server.mjs", "--port", str(port), "--redirect-uri", redirect_uri,
+            "--backchannel-logout-uri", backchannel_logout_uri,
+            "--post-logout-redirect-uri", post_logout_redirect_uri,
         ],
         cwd=OP_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -96,16 +93,15 @@ def openid_provider() -> Iterator[OpenIDProvider]:
             except requests.RequestException:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = (
-                    process.stdout.read() if process.stdout and process.poll() is not None else ""
-                )
+                process.kill()
+                output = process.stdout.read() if process.stdout else ""
                 pytest.fail(f"the test OpenID Provider did not start: {output[-2000:]}")
             time.sleep(0.1)
         yield OpenIDProvider(
             issuer=issuer,
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
-            redirect_uri=REDIRECT_URI,
+            redirect_uri=redirect_uri,
         )
     finally:
         process.terminate()
@@ -114,6 +110,17 @@ def openid_provider() -> Iterator[OpenIDProvider]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def openid_provider() -> Iterator[OpenIDProvider]:
+    """One provider for the Django-test-client tests (host `testserver`)."""
+    with openid_provider_running(
+        redirect_uri=REDIRECT_URI,
+        backchannel_logout_uri="https://testserver/oidc/backchannel-logout",
+        post_logout_redirect_uri="https://testserver/account/login/",
+    ) as provider:
+        yield provider
 
 
 @pytest.fixture
