@@ -139,12 +139,11 @@ def login_start(request: HttpRequest) -> HttpResponse:
     if not oidc_enabled():
         return _see_other(reverse("accounts:login"))
     return_to = _return_to(request)
-    if return_to is None:  # a finished, foreign or unknown connect session
-        return _see_other(
-            reverse("connect:step", args=[request.POST.get("connect", "")])
-            if request.POST.get("connect", "").isalnum()
-            else "/"
-        )
+    if return_to is None:  # a finished, foreign or unknown connect session: its own page says so
+        session = connect_selectors.connect_session_get(public_id=request.POST.get("connect", ""))
+        if session is None:
+            return _see_other(reverse("accounts:login"))
+        return _see_other(reverse("connect:step", args=[session.public_id]))
     try:
         url = services.oidc_login_start(
             request=request, config=oidc_settings(), return_to=return_to
@@ -173,20 +172,23 @@ def continue_to_provider(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _finish(request: HttpRequest, return_to: dict[str, str], customer: Any) -> HttpResponse:
+def _finish(
+    request: HttpRequest, return_to: dict[str, str], customer: Any
+) -> tuple[HttpResponse, bool]:
+    """Log the customer in where the login started; and whether a login happened."""
     public_id = return_to.get("connect", "")
     if public_id:
         session = _connect_session(request, public_id)
-        if session is None:
-            return _see_other(reverse("connect:step", args=[public_id]))
+        if session is None:  # finished or expired meanwhile: its page says so, nobody logs in
+            return _see_other(reverse("connect:step", args=[public_id])), False
         binding_key = connect_selectors.session_binding_key(public_id)
         binding = request.session.get(binding_key)
         login(request, customer, backend=AUTH_BACKEND)  # a new key; the binding carried over
         request.session[binding_key] = binding
         connect_services.connect_session_login(session=session, customer=customer)
-        return _see_other(reverse("connect:step", args=[public_id]))
+        return _see_other(reverse("connect:step", args=[public_id])), True
     login(request, customer, backend=AUTH_BACKEND)
-    return _see_other(return_to.get("next") or reverse("accounts:home"))
+    return _see_other(return_to.get("next") or reverse("accounts:home")), True
 
 
 @never_cache
@@ -257,8 +259,9 @@ def callback(request: HttpRequest) -> HttpResponse:
             return_to=return_to,
             support_url=config.support_url,
         )
-    response = _finish(request, return_to, resolved.customer)
-    services.oidc_login_record(request=request, identity=resolved.identity, claims=claims)
+    response, logged_in = _finish(request, return_to, resolved.customer)
+    if logged_in:
+        services.oidc_login_record(request=request, identity=resolved.identity, claims=claims)
     return response
 
 
