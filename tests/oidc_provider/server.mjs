@@ -3,7 +3,7 @@
 // test users. Listens on 127.0.0.1 only; never use it outside tests and the demo.
 //
 //   node server.mjs --port 9010 --redirect-uri http://127.0.0.1:8000/oidc/callback \
-//     [--backchannel-logout-uri URL] [--post-logout-redirect-uri URL]
+//     [--backchannel-logout-uri URL] [--post-logout-redirect-uri URL] [--users-json JSON]
 // or the same through OIDC_TEST_PORT, OIDC_TEST_REDIRECT_URI, ... (see `option` below).
 // Prints "oidc-provider listening on <issuer>" once it accepts requests.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
     'post-logout-redirect-uri': { type: 'string', multiple: true },
     'client-id': { type: 'string' },
     'client-secret': { type: 'string' },
+    'users-json': { type: 'string' },
   },
 });
 
@@ -44,6 +45,9 @@ const USERS = {
   mallory: { email: 'alice@example.com', email_verified: false, account_number: 'A-9999', name: 'Mallory' },
   nobody: { email: 'nobody@example.com', email_verified: true, account_number: 'A-0000', name: 'No Account' },
 };
+
+// More users for a test: {"sub": {"email": ..., "email_verified": true, ...}, ...}.
+Object.assign(USERS, JSON.parse(option('users-json', 'OIDC_TEST_USERS_JSON', '{}')));
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `test-${randomUUID()}`, use: 'sig', alg: 'RS256' };

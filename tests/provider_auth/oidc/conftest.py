@@ -8,6 +8,7 @@ and they fail instead.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -62,7 +63,11 @@ def _unavailable(reason: str) -> None:
 
 @contextlib.contextmanager
 def openid_provider_running(
-    *, redirect_uri: str, backchannel_logout_uri: str, post_logout_redirect_uri: str
+    *,
+    redirect_uri: str,
+    backchannel_logout_uri: str,
+    post_logout_redirect_uri: str,
+    users: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[OpenIDProvider]:
     """The test OpenID Provider on a free loopback port, this client registered; then stopped."""
     node = shutil.which("node")
@@ -78,6 +83,7 @@ def openid_provider_running(
             node, "server.mjs", "--port", str(port), "--redirect-uri", redirect_uri,
             "--backchannel-logout-uri", backchannel_logout_uri,
             "--post-logout-redirect-uri", post_logout_redirect_uri,
+            "--users-json", json.dumps(users or {}),
         ],
         cwd=OP_DIR,
         stdout=subprocess.PIPE,
@@ -139,7 +145,9 @@ def oidc_settings(
     return settings
 
 
-def op_log_in(authorize_url: str, login: str, *, abort: bool = False) -> str:
+def op_log_in(
+    authorize_url: str, login: str, *, abort: bool = False, redirect_uri: str = REDIRECT_URI
+) -> str:
     """Drive the OpenID Provider's own login page with plain HTTP; the callback URL it sends.
 
     `abort` presses the provider's "cancel" link instead (error=access_denied).
@@ -147,7 +155,7 @@ def op_log_in(authorize_url: str, login: str, *, abort: bool = False) -> str:
     op = requests.Session()
     url = authorize_url
     for _ in range(10):
-        if url.startswith(REDIRECT_URI):
+        if url.startswith(redirect_uri):
             return url
         response = op.get(url, allow_redirects=False, timeout=5)
         if response.status_code in (302, 303):
