@@ -46,7 +46,7 @@ def identity_provider(sites: Any) -> Iterator[Any]:
         yield provider
 
 
-@pytest.mark.spec("OIDC-Core 3.1.2.1")
+@pytest.mark.spec("OIDCCore 3.1.2.1")
 def test_alice_logs_in_at_the_identity_provider_and_allows(
     phone: Any, identity_provider: Any
 ) -> None:

@@ -74,7 +74,7 @@ def come_back(browser: Browser, callback_url: str) -> Any:
     return browser.get(f"{parts.path}?{parts.query}")
 
 
-@pytest.mark.spec("OIDC-Core 3.1.2.1")
+@pytest.mark.spec("OIDCCore 3.1.2.1")
 def test_connect_login_through_the_identity_provider_returns_to_the_same_flow(
     browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
 ) -> None:
@@ -122,7 +122,7 @@ def test_a_later_login_uses_the_link_not_the_claim(
     assert not AuditEvent.objects.filter(event="oidc.link_created").exists()
 
 
-@pytest.mark.spec("OIDC-Core 3.1.2.7")
+@pytest.mark.spec("OIDCCore 3.1.2.7")
 def test_a_replayed_callback_is_a_400_page_without_a_session(
     browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
 ) -> None:
@@ -188,7 +188,7 @@ def test_a_verified_email_claim_finds_the_customer(
     assert ConnectSession.objects.get().customer == alice
 
 
-@pytest.mark.spec("OIDC-Core 3.1.2.6")
+@pytest.mark.spec("OIDCCore 3.1.2.6")
 def test_access_denied_at_the_provider_returns_to_our_login_step(
     browser: Browser, connect_login_page: Any, alice: User
 ) -> None:
@@ -314,7 +314,7 @@ def test_oauth_authorize_logs_in_through_the_provider(
     assert b"1 Moon Street" in consent.content
 
 
-@pytest.mark.spec("OIDC-RPInitiated 2")
+@pytest.mark.spec("OIDCRPInitiated 2")
 def test_logging_out_on_the_account_page_also_logs_out_at_the_provider(
     browser: Browser, oidc_settings: Any, alice: User, openid_provider: Any
 ) -> None:

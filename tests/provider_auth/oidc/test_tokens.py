@@ -142,7 +142,7 @@ def test_a_valid_id_token_passes(idp: FakeIdP) -> None:
     assert validate(idp.sign(id_claims()))["sub"] == "248289761001"
 
 
-@pytest.mark.spec("OIDC-Core 3.1.3.7")
+@pytest.mark.spec("OIDCCore 3.1.3.7")
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
@@ -247,7 +247,7 @@ def validate_logout(token: str) -> dict[str, Any]:
     return logout_token_validate(logout_token=token, config=oidc_settings())
 
 
-@pytest.mark.spec("OIDC-BackChannel 2.6")
+@pytest.mark.spec("OIDCBackChannel 2.6")
 def test_a_valid_logout_token_passes_once_and_its_replay_is_refused(idp: FakeIdP) -> None:
     token = idp.sign(logout_claims())
     assert validate_logout(token)["sid"] == "sid-08a5019c"
@@ -256,7 +256,7 @@ def test_a_valid_logout_token_passes_once_and_its_replay_is_refused(idp: FakeIdP
     assert refused.value.reason == "replayed_jti"
 
 
-@pytest.mark.spec("OIDC-BackChannel 2.6")
+@pytest.mark.spec("OIDCBackChannel 2.6")
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
@@ -276,7 +276,7 @@ def test_a_bad_logout_token_is_refused(idp: FakeIdP, claims: dict[str, Any], rea
     assert reason in refused.value.reason
 
 
-@pytest.mark.spec("OIDC-BackChannel 2.6")
+@pytest.mark.spec("OIDCBackChannel 2.6")
 def test_an_id_token_is_not_accepted_as_a_logout_token(idp: FakeIdP) -> None:
     with pytest.raises(OidcInvalid):
         validate_logout(idp.sign(id_claims()))
@@ -308,7 +308,7 @@ def federated_browser(
     return browser, grant
 
 
-@pytest.mark.spec("OIDC-BackChannel 2.7")
+@pytest.mark.spec("OIDCBackChannel 2.7")
 def test_back_channel_logout_ends_our_sessions_but_keeps_flatpeaks_grant(
     idp: FakeIdP, federated_browser: tuple[Client, Any]
 ) -> None:
@@ -327,7 +327,7 @@ def test_back_channel_logout_ends_our_sessions_but_keeps_flatpeaks_grant(
     assert event.detail["sessions"] == 1 and event.customer == grant.customer
 
 
-@pytest.mark.spec("OIDC-BackChannel 2.8")
+@pytest.mark.spec("OIDCBackChannel 2.8")
 def test_a_bad_or_replayed_logout_token_is_a_400_and_ends_nothing(
     idp: FakeIdP, federated_browser: tuple[Client, Any]
 ) -> None:
