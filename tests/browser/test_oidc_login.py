@@ -2,7 +2,8 @@
 
 panva's oidc-provider (tests/oidc_provider/) plays the identity provider on another loopback
 port: the customer presses "Continue with … account" on our login page, logs in on the
-provider's own page, and comes back to the same connect session, then to FlatPeak's page.
+provider's own page, and comes back to the same connect session, then to FlatPeak's page;
+logging out at the provider then ends our session through back-channel logout.
 Local passwords are off, so our login page shows no password field.
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 from django.test.utils import override_settings
 
+from provider_auth.audit.models import AuditEvent
+from provider_auth.oauth.models import Grant, GrantStatus
 from tests.browser.flows import click, connect_web_status, flow_start, wait_for_connect_web
 from tests.provider_auth.oidc.conftest import CLIENT_ID, CLIENT_SECRET, openid_provider_running
 
@@ -47,6 +50,7 @@ def identity_provider(sites: Any) -> Iterator[Any]:
 
 
 @pytest.mark.spec("OIDCCore 3.1.2.1")
+@pytest.mark.spec("OIDCBackChannel 2.7")
 def test_alice_logs_in_at_the_identity_provider_and_allows(
     phone: Any, identity_provider: Any
 ) -> None:
@@ -74,3 +78,15 @@ def test_alice_logs_in_at_the_identity_provider_and_allows(
     click(phone, "Allow")
     wait_for_connect_web(phone)
     assert connect_web_status(phone) == "AUTHORISED"
+
+    # Logging out at the identity provider ends our session too (back-channel logout, sent by
+    # the provider's server to ours), while FlatPeak's grant stays.
+    phone.goto(phone.sites.endpoint + "/account/")
+    assert phone.path() == "/account/"
+    phone.goto(identity_provider.issuer + "/session/end")
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_load_state("load")
+    phone.goto(phone.sites.endpoint + "/account/")
+    assert phone.path() == "/account/login/"
+    assert AuditEvent.objects.filter(event="oidc.backchannel_logout").count() == 1
+    assert Grant.objects.filter(status=GrantStatus.ACTIVE).count() == 1

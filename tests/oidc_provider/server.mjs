@@ -98,6 +98,16 @@ const configuration = {
     await grant.save();
     return grant;
   },
+  // Its SSRF guard refuses loopback targets, but here the relying party (back-channel logout
+  // URI) is a test server on 127.0.0.1: let loopback through, and nothing else.
+  fetch(url, options) {
+    const { hostname } = new URL(url);
+    if (hostname === '127.0.0.1' || hostname === 'localhost') {
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    }
+    return globalThis.fetch(url, options);
+  },
   ttl: { Session: 3600, Grant: 3600, Interaction: 600, AuthorizationCode: 60, IdToken: 300, AccessToken: 300 },
   cookies: { keys: [randomUUID()] },
   renderError(ctx, out) {
@@ -107,11 +117,12 @@ const configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
-provider.on('backchannel.error', (ctx, error, clientId, accountId, sid) => {
-  console.error(`back-channel logout to ${clientId} failed for ${accountId}/${sid}: ${error.message}`);
+provider.on('backchannel.error', (ctx, error, client, accountId, sid) => {
+  const cause = error.cause ? ` (${error.cause.code || error.cause.message})` : '';
+  console.error(`back-channel logout to ${client.clientId} failed for ${accountId}/${sid}: ${error.message}${cause}`);
 });
-provider.on('backchannel.success', (ctx, clientId, accountId, sid) => {
-  console.log(`back-channel logout sent to ${clientId} for ${accountId}/${sid}`);
+provider.on('backchannel.success', (ctx, client, accountId, sid) => {
+  console.log(`back-channel logout sent to ${client.clientId} for ${accountId}/${sid}`);
 });
 
 const server = provider.listen(port, '127.0.0.1', () => {
