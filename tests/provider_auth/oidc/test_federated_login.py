@@ -14,11 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.core.cache import cache
 
 from accounts.models import Direction, User
 from provider_auth.audit.models import AuditEvent
 from provider_auth.connect.models import ConnectSession, Outcome
+from provider_auth.oidc.conf import oidc_settings as oidc_settings_read
 from provider_auth.oidc.models import OidcBrowserSession, OidcIdentity
+from provider_auth.oidc.provider import _cache_key, oidc_metadata_get
+from provider_auth.oidc.services import PENDING_KEY
 from tests.provider_auth.connect.conftest import Browser, FakeFlatPeak
 from tests.provider_auth.oidc.conftest import op_log_in
 
@@ -335,3 +339,40 @@ def test_logging_out_on_the_account_page_also_logs_out_at_the_provider(
     confirm = requests.get(response["Location"], timeout=5)
     assert confirm.status_code == HTTPStatus.OK
     assert "logout" in confirm.text.lower()
+
+
+def test_an_id_token_failing_validation_is_a_400_page_an_audit_event_and_no_session(
+    browser: Browser, connect_login_page: Any, alice: User
+) -> None:
+    start = start_federated(browser, connect_login_page)
+    # Another login's nonce in this browser's pending login: the real ID token no longer fits.
+    session = browser.client.session
+    pending = session[PENDING_KEY]
+    for entry in pending.values():
+        entry["nonce"] = "a-nonce-from-another-login"
+    session[PENDING_KEY] = pending
+    session.save()
+    response = come_back(browser, op_log_in(start["Location"], "alice"))
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "_auth_user_id" not in browser.client.session
+    assert ConnectSession.objects.get().customer is None
+    event = AuditEvent.objects.get(event="oidc.login_rejected")
+    assert event.detail["reason"] == "claim:nonce"
+    assert b"/cancel" in response.content  # Cancel is still there
+
+
+def test_a_token_endpoint_that_does_not_answer_gets_the_retry_page(
+    browser: Browser, connect_login_page: Any, alice: User, oidc_settings: Any
+) -> None:
+    start = start_federated(browser, connect_login_page)
+    callback = op_log_in(start["Location"], "alice")
+    config = oidc_settings_read()
+    metadata = oidc_metadata_get(config=config)
+    cache.set(
+        _cache_key("metadata", config.issuer),
+        {**metadata, "token_endpoint": "http://127.0.0.1:9/token"},
+    )
+    response = come_back(browser, callback)
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert b"Try again" in response.content and b"/cancel" in response.content
+    assert "_auth_user_id" not in browser.client.session
