@@ -4,6 +4,7 @@
 //
 //   node server.mjs --port 9010 --redirect-uri http://127.0.0.1:8000/oidc/callback \
 //     [--backchannel-logout-uri URL] [--post-logout-redirect-uri URL] [--users-json JSON]
+//     [--client-jwks-json JSON]   (the client then uses private_key_jwt)
 // or the same through OIDC_TEST_PORT, OIDC_TEST_REDIRECT_URI, ... (see `option` below).
 // Prints "oidc-provider listening on <issuer>" once it accepts requests.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
     'client-id': { type: 'string' },
     'client-secret': { type: 'string' },
     'users-json': { type: 'string' },
+    'client-jwks-json': { type: 'string' },
   },
 });
 
@@ -62,6 +64,14 @@ const client = {
   post_logout_redirect_uris: postLogoutRedirectUris,
   id_token_signed_response_alg: 'RS256',
 };
+// The client's public keys given: it authenticates with private_key_jwt instead of its secret.
+const clientJwks = option('client-jwks-json', 'OIDC_TEST_CLIENT_JWKS_JSON', undefined);
+if (clientJwks) {
+  delete client.client_secret;
+  client.token_endpoint_auth_method = 'private_key_jwt';
+  client.token_endpoint_auth_signing_alg = 'RS256';
+  client.jwks = JSON.parse(clientJwks);
+}
 if (backchannelLogoutUri) {
   client.backchannel_logout_uri = backchannelLogoutUri;
   client.backchannel_logout_session_required = true;

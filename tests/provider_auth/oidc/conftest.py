@@ -68,6 +68,7 @@ def openid_provider_running(
     backchannel_logout_uri: str,
     post_logout_redirect_uri: str,
     users: dict[str, dict[str, Any]] | None = None,
+    client_jwks: dict[str, Any] | None = None,
 ) -> Iterator[OpenIDProvider]:
     """The test OpenID Provider on a free loopback port, this client registered; then stopped."""
     node = shutil.which("node")
@@ -84,6 +85,7 @@ def openid_provider_running(
             "--backchannel-logout-uri", backchannel_logout_uri,
             "--post-logout-redirect-uri", post_logout_redirect_uri,
             "--users-json", json.dumps(users or {}),
+            *(["--client-jwks-json", json.dumps(client_jwks)] if client_jwks else []),
         ],
         cwd=OP_DIR,
         stdout=subprocess.PIPE,

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.core.cache import cache
+from joserfc.jwk import RSAKey
 
 from accounts.models import Direction, User
 from provider_auth.audit.models import AuditEvent
@@ -24,7 +25,7 @@ from provider_auth.oidc.models import OidcBrowserSession, OidcIdentity
 from provider_auth.oidc.provider import _cache_key, oidc_metadata_get
 from provider_auth.oidc.services import PENDING_KEY
 from tests.provider_auth.connect.conftest import Browser, FakeFlatPeak
-from tests.provider_auth.oidc.conftest import op_log_in
+from tests.provider_auth.oidc.conftest import REDIRECT_URI, op_log_in, openid_provider_running
 
 pytestmark = pytest.mark.django_db
 
@@ -376,3 +377,39 @@ def test_a_token_endpoint_that_does_not_answer_gets_the_retry_page(
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert b"Try again" in response.content and b"/cancel" in response.content
     assert "_auth_user_id" not in browser.client.session
+
+
+def test_private_key_jwt_authenticates_the_code_exchange(
+    browser: Browser, settings: Any, alice: User, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("_flatpeak_settings")
+    key = RSAKey.generate_key(2048, parameters={"kid": "rp-key-1", "alg": "RS256", "use": "sig"})
+    key_file = tmp_path / "rp-key.pem"
+    key_file.write_bytes(key.as_pem(private=True))
+    with openid_provider_running(
+        redirect_uri=REDIRECT_URI,
+        backchannel_logout_uri="https://testserver/oidc/backchannel-logout",
+        post_logout_redirect_uri="https://testserver/account/login/",
+        client_jwks={"keys": [key.as_dict(private=False)]},
+    ) as provider:
+        settings.PUBLIC_BASE_URL = "https://testserver"
+        settings.OIDC_ISSUER = provider.issuer
+        settings.OIDC_CLIENT_ID = provider.client_id
+        settings.OIDC_CLIENT_SECRET = ""
+        settings.OIDC_PRIVATE_KEY_FILE = str(key_file)
+        settings.OIDC_PRIVATE_KEY_ID = "rp-key-1"
+        settings.OIDC_SCOPES = "openid email account"
+        settings.OIDC_CUSTOMER_CLAIM = "account_number"
+        browser.get("/account/login/")
+        start = to_provider(browser, browser.post("/oidc/login", {"next": "/account/"}))
+        response = come_back(browser, op_log_in(start["Location"], "alice"))
+        assert response.status_code == HTTPStatus.SEE_OTHER, response.content[:300]
+        assert response["Location"] == "/account/"
+        # The same provider refuses the code exchange without the key (no shared secret).
+        settings.OIDC_PRIVATE_KEY_FILE = ""
+        settings.OIDC_CLIENT_SECRET = "test-client-secret-not-for-production"
+        other = Browser()
+        other.get("/account/login/")
+        start = to_provider(other, other.post("/oidc/login", {"next": "/account/"}))
+        refused = come_back(other, op_log_in(start["Location"], "alice"))
+        assert refused.status_code == HTTPStatus.BAD_REQUEST
