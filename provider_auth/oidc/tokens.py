@@ -99,6 +99,11 @@ def id_token_validate(
             raise OidcInvalid("claim:auth_time")
         if auth_time + config.max_age < now - config.clock_skew_seconds:
             raise OidcInvalid("claim:auth_time_too_old")
+    if config.acr_values:
+        # Asked for a level of authentication (e.g. multi-factor): the token must state one of
+        # them, or a provider that skipped it would pass unnoticed.
+        if claims.get("acr") not in config.acr_values.split():
+            raise OidcInvalid("claim:acr")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise OidcInvalid("claim:sub")
     return dict(claims)

@@ -152,7 +152,7 @@ def login_start(request: HttpRequest) -> HttpResponse:
         return _unavailable(request, return_to)
     # Chromium applies our pages' CSP form-action to every redirect after a form POST, so the
     # POST lands on our own page, which then sends the browser on (no CSP covers that step).
-    request.session[GO_KEY] = url
+    request.session[GO_KEY] = {"url": url, "connect": return_to.get("connect", "")}
     return _see_other(reverse("oidc:continue"))
 
 
@@ -160,14 +160,19 @@ def login_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def continue_to_provider(request: HttpRequest) -> HttpResponse:
     """`GET /oidc/continue`: "Taking you to …": a refresh, and a link for when it does not."""
-    url = request.session.pop(GO_KEY, None)
-    if not isinstance(url, str) or not url:
+    go = request.session.pop(GO_KEY, None)
+    if not isinstance(go, dict) or not isinstance(go.get("url"), str):
         return _see_other(reverse("accounts:login"))
-    response = render(
-        request,
-        "oidc/continue.html",
-        {"provider_url": url, "display_name": settings.OIDC_DISPLAY_NAME},
-    )
+    context: dict[str, Any] = {
+        "provider_url": go["url"],
+        "display_name": settings.OIDC_DISPLAY_NAME,
+    }
+    session = _connect_session(request, go["connect"]) if go.get("connect") else None
+    if session is not None:  # Cancel stays on every page of the flow
+        context["flow"] = session
+        context["partner"] = {"name": session.flatpeak_account_name}
+        context["cancel_url"] = reverse("connect:cancel", args=[session.public_id])
+    response = render(request, "oidc/continue.html", context)
     response["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -85,6 +85,7 @@ def test_connect_login_through_the_identity_provider_returns_to_the_same_flow(
 ) -> None:
     assert b"Continue with Lunar Energy account" in connect_login_page.content
     start = start_federated(browser, connect_login_page)
+    assert b"/cancel" in start.content  # the "taking you to …" page keeps Cancel
     assert start.status_code == HTTPStatus.SEE_OTHER
     authorize = urlsplit(start["Location"])
     query = parse_qs(authorize.query)

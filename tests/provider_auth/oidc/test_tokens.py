@@ -116,6 +116,7 @@ def _relying_party(settings: Any) -> None:
     settings.OIDC_CLIENT_ID = CLIENT_ID
     settings.OIDC_CLIENT_SECRET = "s3cret-for-tests"
     settings.OIDC_MAX_AGE = None
+    settings.OIDC_ACR_VALUES = ""
     cache.clear()
 
 
@@ -224,6 +225,16 @@ def test_max_age_refuses_an_old_authentication(idp: FakeIdP, settings: Any) -> N
     with pytest.raises(OidcInvalid):
         validate(idp.sign(id_claims(auth_time=None)))
     assert validate(idp.sign(id_claims()))
+
+
+def test_acr_values_require_one_of_them_in_the_token(idp: FakeIdP, settings: Any) -> None:
+    settings.OIDC_ACR_VALUES = "mfa phr"
+    with pytest.raises(OidcInvalid) as refused:
+        validate(idp.sign(id_claims(acr="pwd")))
+    assert refused.value.reason == "claim:acr"
+    with pytest.raises(OidcInvalid):
+        validate(idp.sign(id_claims()))
+    assert validate(idp.sign(id_claims(acr="mfa")))
 
 
 def test_a_discovery_document_naming_another_issuer_is_not_used(settings: Any) -> None:
