@@ -414,3 +414,16 @@ def test_private_key_jwt_authenticates_the_code_exchange(
         start = to_provider(other, other.post("/oidc/login", {"next": "/account/"}))
         refused = come_back(other, op_log_in(start["Location"], "alice"))
         assert refused.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_with_local_login_off_the_security_page_asks_for_no_password(
+    browser: Browser, oidc_settings: Any, alice: User
+) -> None:
+    browser.get("/account/login/")
+    start = to_provider(browser, browser.post("/oidc/login", {"next": "/account/security/"}))
+    come_back(browser, op_log_in(start["Location"], "alice"))
+    assert b'type="password"' in browser.get("/account/security/").content
+    oidc_settings.LOCAL_LOGIN_ENABLED = False
+    page = browser.get("/account/security/")
+    assert page.status_code == HTTPStatus.OK
+    assert b'type="password"' not in page.content
