@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -221,6 +222,16 @@ def oidc_login_rejected(
         request=request,
         detail={"issuer": issuer, "sub": subject, "reason": reason[:120]},
     )
+
+
+def oidc_browser_sessions_purge(*, now: dt.datetime) -> int:
+    """Forget browser sessions past their absolute lifetime (SESSION_COOKIE_AGE); how many.
+
+    Such a session has ended on its own; only its row for back-channel logout remains.
+    """
+    cutoff = now - dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    deleted, _ = OidcBrowserSession.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def oidc_backchannel_logout(*, config: OidcSettings, logout_token: str) -> int:

@@ -7,8 +7,10 @@ process); keys are generated here, so each attack is built exactly as an attacke
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
+import io
 import json
 import time
 import uuid
@@ -352,3 +354,19 @@ def test_a_bad_or_replayed_logout_token_is_a_400_and_ends_nothing(
     assert post_logout({"logout_token": forged}).status_code == 400
     assert post_logout({}).status_code == 400
     assert browser.get("/account/", secure=True).status_code == HTTPStatus.OK
+
+
+def test_cleanup_forgets_federated_session_records_past_the_session_lifetime(
+    federated_browser: tuple[Client, Any], settings: Any
+) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = OidcBrowserSession.objects.get()
+    old.created_at = timezone.now() - dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)
+    old.save()
+    fresh = OidcBrowserSession.objects.create(identity=old.identity, session_key="k" * 32)
+    out = io.StringIO()
+    call_command("cleanup", "--only", "federated", stdout=out)
+    assert "federated-login session records past their lifetime: 1 removed" in out.getvalue()
+    assert list(OidcBrowserSession.objects.all()) == [fresh]
