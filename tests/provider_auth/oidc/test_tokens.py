@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import responses
-from django.core.cache import cache
 from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -119,7 +118,8 @@ def _relying_party(settings: Any) -> None:
     settings.OIDC_CLIENT_SECRET = "s3cret-for-tests"
     settings.OIDC_MAX_AGE = None
     settings.OIDC_ACR_VALUES = ""
-    cache.clear()
+    # No cache.clear(): the shared Redis serves parallel workers; each test has its own key
+    # prefix (tests/conftest.py), so discovery, JWKS and jti entries start empty anyway.
 
 
 @pytest.fixture
