@@ -90,3 +90,28 @@ def test_alice_logs_in_at_the_identity_provider_and_allows(
     assert phone.path() == "/account/login/"
     assert AuditEvent.objects.filter(event="oidc.backchannel_logout").count() == 1
     assert Grant.objects.filter(status=GrantStatus.ACTIVE).count() == 1
+
+
+@pytest.mark.spec("WCAG22 3.3.1")
+def test_a_login_without_a_supply_account_gets_a_clear_page_and_cancel_reports_login_failed(
+    phone: Any, identity_provider: Any
+) -> None:
+    page = phone.page
+    flow_start(phone)
+    click(phone, "Continue with Lunar Energy account")
+    page.wait_for_url(re.compile(re.escape(identity_provider.issuer) + r"/interaction/"))
+    page.locator("input[name=login]").fill("nobody")
+    page.locator("input[name=password]").fill("any password")
+    phone.recorder.requests.clear()
+    page.get_by_role("button", name="Sign-in").click()
+    page.wait_for_url(re.compile(re.escape(phone.sites.endpoint) + r"/oidc/callback"))
+    page.wait_for_load_state("load")
+    phone.recorder.requests[:] = [
+        r for r in phone.recorder.requests if not r.url.startswith(identity_provider.issuer + "/")
+    ]
+    phone.check("no supply account for this login")
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "We could not find a supply account for this login"
+    click(phone, "Cancel and enter my tariff another way")
+    wait_for_connect_web(phone)
+    assert connect_web_status(phone) == "LOGIN_FAILED"
