@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo demo-setup demo-check test install lint typecheck pytest migrate seed serve-demo clean chromium bench deploy-check messages compilemessages screenshots
+.PHONY: demo demo-setup demo-check demo-oidc oidc-provider test install lint typecheck pytest migrate seed serve-demo clean chromium bench deploy-check messages compilemessages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,7 @@ demo-check: install
 	scripts/demo-check.sh
 
 ## test: set up and run the whole test suite (DATABASE_URL picks the database; SQLite by default)
-test: install chromium lint
+test: install chromium oidc-provider lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: export DEBUG ?= true
@@ -61,6 +61,36 @@ lint: install
 typecheck: export DEBUG ?= true
 typecheck: install
 	$(BIN)/mypy provider_auth accounts flatpeak_check
+
+# The relying-party tests run against a real OpenID Provider (panva's oidc-provider, pinned in
+# tests/oidc_provider/package-lock.json). Installed when npm exists; without it those tests skip
+# with a reason (CI sets REQUIRE_OIDC_PROVIDER=1 and fails instead).
+OP_DIR := tests/oidc_provider
+$(OP_DIR)/node_modules/.installed: $(OP_DIR)/package-lock.json
+	npm ci --prefix $(OP_DIR) --no-audit --no-fund
+	touch $@
+oidc-provider:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(OP_DIR)/node_modules/.installed; \
+	else echo "npm not found: the OpenID Provider tests will skip (install Node.js 20+ to run them)"; fi
+
+## demo-oidc: the demo with the test identity provider beside it and local passwords off
+# Log in at http://127.0.0.1:$(OIDC_DEMO_PORT) as alice, bob or carol (any password).
+OIDC_DEMO_PORT ?= 9010
+OIDC_DEMO_ENV := OIDC_ISSUER=http://127.0.0.1:$(OIDC_DEMO_PORT) OIDC_CLIENT_ID=provider-auth-test \
+	OIDC_CLIENT_SECRET=test-client-secret-not-for-production OIDC_SCOPES="openid email" \
+	OIDC_CUSTOMER_CLAIM=email OIDC_DISPLAY_NAME="Lunar Energy" LOCAL_LOGIN_ENABLED=false
+demo-oidc: demo-setup oidc-provider
+	@echo
+	@echo "  Demo with the test identity provider on http://127.0.0.1:$(OIDC_DEMO_PORT) (local passwords off)."
+	@echo "  Open http://127.0.0.1:$(DEMO_PORT)/sandbox/, press 'Connect my tariff', then"
+	@echo "  'Continue with Lunar Energy account' and log in there as alice, bob or carol (any password)."
+	@echo
+	node $(OP_DIR)/server.mjs --port $(OIDC_DEMO_PORT) \
+	  --redirect-uri http://127.0.0.1:$(DEMO_PORT)/oidc/callback \
+	  --backchannel-logout-uri http://127.0.0.1:$(DEMO_PORT)/oidc/backchannel-logout \
+	  --post-logout-redirect-uri http://127.0.0.1:$(DEMO_PORT)/account/login/ & \
+	  op=$$!; trap "kill $$op" EXIT; \
+	  $(DEMO_ENV) $(OIDC_DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(DEMO_PORT)
 
 # Browser tests use Debian's Chromium; install it when we can (root), otherwise they skip/fail
 # with a clear reason (CI sets REQUIRE_CHROMIUM=1).

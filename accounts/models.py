@@ -60,6 +60,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("email"), max_length=254, unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    # The provider's own customer number: how a login at its identity provider (an
+    # `account_number` claim) finds this customer. Optional; unique when set.
+    account_number = models.CharField(
+        _("account number"), max_length=64, unique=True, null=True, blank=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
     # Optional second factor: a one-time code emailed at login, chosen by the customer.

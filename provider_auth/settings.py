@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "provider_auth.security",
     "provider_auth.oauth",
     "provider_auth.connect",
+    "provider_auth.oidc",
     "provider_auth.sandbox",
 ]
 
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "provider_auth.context_processors.brand",
+                "provider_auth.oidc.context_processors.oidc_login",
             ],
         },
     }
@@ -328,6 +330,34 @@ BRAND_PRIMARY_COLOUR = env.str("BRAND_PRIMARY_COLOUR", default="#1d4ed8")
 BRAND_SUPPORT_URL = env.str("BRAND_SUPPORT_URL", default="https://lunar-energy.example/support")
 BRAND_PRIVACY_URL = env.str("BRAND_PRIVACY_URL", default="https://lunar-energy.example/privacy")
 BRAND_CUSTOM_CSS = env.str("BRAND_CUSTOM_CSS", default="")  # static path of an extra CSS file
+
+# --- OpenID Connect: customers log in at the provider's identity provider -------------------
+# Empty OIDC_ISSUER: no federated login. The issuer must be exactly what the provider's
+# discovery document says (Auth0's ends with "/"), so it is not normalised.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")  # client_secret_basic
+OIDC_PRIVATE_KEY_FILE = env.str("OIDC_PRIVATE_KEY_FILE", default="")  # private_key_jwt (PEM)
+OIDC_PRIVATE_KEY_ID = env.str("OIDC_PRIVATE_KEY_ID", default="")  # its kid, if registered
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email")
+# Which claim finds the customer: "account_number" (accounts.User.account_number) or "email"
+# (only when email_verified is true).
+OIDC_CUSTOMER_CLAIM = env.str("OIDC_CUSTOMER_CLAIM", default="email")
+OIDC_DISPLAY_NAME = env.str("OIDC_DISPLAY_NAME", default="") or BRAND_NAME
+# Seconds; asks for a recent login (an empty value in .env means unset).
+OIDC_MAX_AGE = int(env.str("OIDC_MAX_AGE", default="") or 0) or None
+OIDC_ACR_VALUES = env.str("OIDC_ACR_VALUES", default="")
+OIDC_SUPPORT_URL = env.str("OIDC_SUPPORT_URL", default="") or BRAND_SUPPORT_URL
+# Bounded wait on the identity provider (discovery, JWKS, token endpoint): (connect, read).
+OIDC_HTTP_TIMEOUT = (
+    env.float("OIDC_CONNECT_TIMEOUT", default=3.0),
+    env.float("OIDC_READ_TIMEOUT", default=5.0),
+)
+OIDC_METADATA_CACHE_SECONDS = env.int("OIDC_METADATA_CACHE_SECONDS", default=3600)
+OIDC_JWKS_REFRESH_INTERVAL_SECONDS = env.int("OIDC_JWKS_REFRESH_INTERVAL_SECONDS", default=60)
+OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=60)
+# false: no page shows a password field; customers log in at the identity provider only.
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
 
 # --- Email (one-time codes) ----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -25,6 +25,7 @@ urlpatterns = [
     path("account/connected-apps/", include("provider_auth.connected_apps.urls")),
     path("account/", include((account_urlpatterns, accounts_urls.app_name))),
     path("", include("provider_auth.connect.urls")),
+    path("oidc/", include("provider_auth.oidc.urls")),
     path("", include("provider_auth.oauth.urls")),
     path("", include("provider_auth.tariff_api.urls")),
     path("", include("provider_auth.ops.urls")),

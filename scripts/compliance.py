@@ -35,6 +35,14 @@ STANDARDS = {
     "ASVS": ("OWASP ASVS 4.0.3", "Application Security Verification Standard, level 2"),
     "WCAG": ("WCAG", "Web Content Accessibility Guidelines"),
     "WCAG22": ("WCAG 2.2", "Web Content Accessibility Guidelines 2.2"),
+    "OIDCCore": (
+        "OpenID Connect Core 1.0",
+        "as relying party of the provider's identity provider",
+    ),
+    "OIDCBackChannel": ("OpenID Connect Back-Channel Logout 1.0", "as relying party"),
+    "OIDCRPInitiated": ("OpenID Connect RP-Initiated Logout 1.0", "as relying party"),
+    "RFC9207": ("RFC 9207", "OAuth 2.0 Authorization Server Issuer Identification"),
+    "RFC8725": ("RFC 8725", "JSON Web Token Best Current Practices"),
 }
 
 # Short titles, so a reader need not open the standard to know what a row is about.
@@ -110,6 +118,16 @@ TITLES = {
     "WCAG22 3.1.1": "Language of page",
     "WCAG22 3.2.2": "On input: no change of context without a button",
     "WCAG22 3.3.1": "Error identification, tied to the field",
+    "OIDCCore 3.1.2.1": "Authentication request: code flow, PKCE, state, nonce",
+    "OIDCCore 3.1.2.6": "Authentication error response",
+    "OIDCCore 3.1.2.7": "Authentication response validation (state)",
+    "OIDCCore 3.1.3.7": "ID token validation",
+    "OIDCBackChannel 2.6": "Logout token validation",
+    "OIDCBackChannel 2.7": "Back-channel logout actions",
+    "OIDCBackChannel 2.8": "Back-channel logout response",
+    "OIDCRPInitiated 2": "RP-initiated logout request",
+    "RFC9207 2.4": "Issuer parameter validated by the client (mix-up)",
+    "RFC8725 3.1": "Algorithm verification (no none, no HMAC with a public key)",
 }
 
 # Requirements we do not meet, named honestly. Keep each entry until the gap is closed.

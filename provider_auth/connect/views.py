@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -534,6 +535,8 @@ def login_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
         request.session[binding_key] = binding
         return _see_other(_step_url(session))
     form = LoginForm(request.POST)
+    if not settings.LOCAL_LOGIN_ENABLED:  # passwords are for the identity provider only
+        return _see_other(_step_url(session))
     if not form.is_valid():
         return _login_page(request, session, form=form, status=400)
     result = customer_authenticate(

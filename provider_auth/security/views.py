@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -130,7 +131,7 @@ def account_login(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url, status=303)
     form = LoginForm(request.POST or None)
     login_error = ""
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and settings.LOCAL_LOGIN_ENABLED:
         result = customer_authenticate(
             request=request,
             email=form.cleaned_data["username"],

@@ -237,8 +237,16 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
+def cluster_extra_env() -> dict[str, str]:
+    """More settings for both instances; a test module overrides it (e.g. an identity provider)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def cluster(
-    fake_flatpeak: FakeFlatPeak, tmp_path_factory: pytest.TempPathFactory
+    fake_flatpeak: FakeFlatPeak,
+    tmp_path_factory: pytest.TempPathFactory,
+    cluster_extra_env: dict[str, str],
 ) -> Iterator[Cluster]:
     admin_url, database_url, name = _postgres_urls()
     redis_url = _redis_url()
@@ -266,6 +274,7 @@ def cluster(
         "LOGIN_FAILURE_LIMIT": "5",
         "GUNICORN_WORKERS": "2",
         "GUNICORN_TIMEOUT": "60",
+        **cluster_extra_env,
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],

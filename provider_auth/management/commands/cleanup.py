@@ -56,6 +56,12 @@ JOBS: list[tuple[str, Callable[..., Any]]] = [
     ("expired and revoked OAuth tokens (cleartokens)", _command("cleartokens")),
     ("expired browser sessions (clearsessions)", _command("clearsessions")),
     (
+        "federated-login session records past their lifetime",
+        lambda *, now: _service("provider_auth.oidc.services.oidc_browser_sessions_purge")(
+            now=now
+        ),
+    ),
+    (
         "audit events past AUDIT_RETENTION_DAYS",
         lambda *, now: _service("provider_auth.audit.services.audit_purge_expired")(now=now),
     ),
