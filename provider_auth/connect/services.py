@@ -337,9 +337,7 @@ _WAIT_POLL_SECONDS = 0.1
 
 
 def _submission_claim_lifetime() -> dt.timedelta:
-    return dt.timedelta(
-        seconds=settings.FLATPEAK_RETRY_DEADLINE + SUBMISSION_CLAIM_MARGIN_SECONDS
-    )
+    return dt.timedelta(seconds=settings.FLATPEAK_RETRY_DEADLINE + SUBMISSION_CLAIM_MARGIN_SECONDS)
 
 
 def _finish(locked: ConnectSession, *, state: str, error: str = "", target: str = "") -> None:
@@ -406,9 +404,7 @@ def _submission_wait(*, session: ConnectSession) -> SubmissionResult:
         time.sleep(_WAIT_POLL_SECONDS)
 
 
-def _submission_record(
-    *, session: ConnectSession, record: Any
-) -> tuple[ConnectSession, bool]:
+def _submission_record(*, session: ConnectSession, record: Any) -> tuple[ConnectSession, bool]:
     """Run `record(locked)` in a short transaction if this request still holds the claim.
 
     Returns the row and whether it was recorded; False means another request took the claim
@@ -456,9 +452,11 @@ def connect_session_submit(
         )
     except (FlatPeakUnavailable, FlatPeakMisconfigured) as error:
         # Transient (or an operator fix away): the decision stays; "Try again" resends it.
+        error_name = type(error).__name__
+
         def release(row: ConnectSession) -> None:
             row.state = SessionState.DECIDED
-            row.last_submission_error = type(error).__name__
+            row.last_submission_error = error_name
             row.save(update_fields=["state", "last_submission_error"])
 
         locked, _ = _submission_record(session=claimed, record=release)
