@@ -338,8 +338,8 @@ class FlatPeakClient:
     ) -> SubmitResult:
         """Submit a decision. Retries resend the identical body with the same Idempotency-Key.
 
-        The `redirect_uri` is returned as sent (trimmed of spaces only when it is otherwise
-        clean): the caller's host check refuses anything with hostile characters.
+        The `redirect_uri` is returned as sent (trimmed of spaces only): the caller's host
+        check refuses anything with control or look-alike characters.
         """
         url = self._url(settings.FLATPEAK_SUBMIT_PATH, connect_token)
         data = self._call(
@@ -352,11 +352,10 @@ class FlatPeakClient:
             allow_empty=True,
         )
         redirect = data.get("redirect_uri") if isinstance(data, dict) else None
-        if not isinstance(redirect, str):
-            return SubmitResult(redirect_uri="")
-        return SubmitResult(
-            redirect_uri=redirect if text_is_hostile(redirect) else redirect.strip()
-        )
+        # Only spaces are trimmed: any other whitespace or control character stays, so the
+        # caller's host check refuses the address instead of sending the browser to a
+        # cleaned-up guess of it.
+        return SubmitResult(redirect_uri=redirect.strip(" ") if isinstance(redirect, str) else "")
 
     def _call(
         self,
