@@ -178,10 +178,11 @@ def test_ten_concurrent_allows_submit_once_without_errors(served: Cluster) -> No
     customer_id = int(served.seed["customers"]["parallel"]["id"])
     [[grants]] = served.sql(f"SELECT count(*) FROM oauth_grant WHERE customer_id = {customer_id}")  # noqa: S608
     assert grants == 1
-    [[state, attempts]] = served.sql(
-        "SELECT state, submission_attempts FROM connect_connectsession"
-        f" WHERE token_hint = 'cot_…{token[-3:]}'"  # noqa: S608
+    hint = f"cot_…{token[-3:]}"
+    query = (
+        f"SELECT state, submission_attempts FROM connect_connectsession WHERE token_hint = '{hint}'"  # noqa: S608,E501
     )
+    [[state, attempts]] = served.sql(query)
     assert (state, attempts) == ("COMPLETED", 1)
     assert not _server_errors(served)
 
