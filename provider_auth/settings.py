@@ -120,19 +120,27 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if env.str("SANDBOX_DATABASE_URL", default=""):
-    # The sandbox plays FlatPeak, another system: on SQLite it needs its own file (see
+    # The sandbox plays FlatPeak, another system: it may keep its own database (see
     # provider_auth/sandbox/routers.py). `migrate --database sandbox` creates its tables.
     DATABASES["sandbox"] = env.db("SANDBOX_DATABASE_URL")
     DATABASES["sandbox"]["ATOMIC_REQUESTS"] = False
-    if DATABASES["sandbox"]["ENGINE"] == "django.db.backends.sqlite3":
-        DATABASES["sandbox"]["CONN_MAX_AGE"] = 0
-        DATABASES["sandbox"].setdefault("OPTIONS", {})["timeout"] = 20
 DATABASE_ROUTERS = ["provider_auth.sandbox.routers.SandboxRouter"]
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite is for the demo and tests: a local connection is cheap, a persistent one can lock.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # SQLite for concurrent use (several gunicorn workers and threads): WAL lets readers
+        # run beside the one writer; IMMEDIATE takes the write lock when a transaction begins,
+        # so a read-then-write transaction waits its turn (busy timeout, seconds) instead of
+        # failing with "database is locked" when it tries to upgrade; NORMAL sync is safe
+        # under WAL. A local connection is cheap and a persistent one can hold a lock: none.
+        _database["CONN_MAX_AGE"] = 0
+        _database.setdefault("OPTIONS", {}).update(
+            {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            }
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

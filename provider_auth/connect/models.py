@@ -1,9 +1,14 @@
 """A persistent, single-use flow session: one row per FlatPeak connect token (or per OAuth
 authorization request), bound to the browser that opened it, with an explicit state machine.
 
-    OPEN ──decide──▶ DECIDED ──FlatPeak 2xx──▶ COMPLETED
-      │                 │  └──FlatPeak 4xx──▶ FAILED (pending grant revoked)
-      └──idle──▶ EXPIRED └──transient: stays DECIDED ("Try again" resends the same body)
+    OPEN ──decide──▶ DECIDED ──claim──▶ SUBMITTING ──FlatPeak 2xx──▶ COMPLETED
+      │                 ▲                  │  └──FlatPeak 4xx──▶ FAILED (pending grant revoked)
+      └──idle──▶ EXPIRED └──transient───────┘ ("Try again" resends the same body and key)
+
+The claim is a compare-and-set (`UPDATE … WHERE state = 'DECIDED'`) committed before FlatPeak
+is called: no transaction or row lock is held across the call, and of two concurrent requests
+only one sends. A claim left behind by a crashed worker is taken over once it is older than
+the client's whole-call deadline (`submission_started_at`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ class FlowKind(models.TextChoices):
 class SessionState(models.TextChoices):
     OPEN = "OPEN", _("Open")
     DECIDED = "DECIDED", _("Decided, not yet acknowledged")
+    SUBMITTING = "SUBMITTING", _("Decided, being sent")
     COMPLETED = "COMPLETED", _("Completed")
     FAILED = "FAILED", _("Failed")
     EXPIRED = "EXPIRED", _("Expired")
@@ -42,7 +48,8 @@ class ConnectSession(models.Model):
     kind = models.CharField(max_length=8, choices=FlowKind.choices, default=FlowKind.FLATPEAK)
     # Opaque id used in our URLs instead of the connect token.
     public_id = models.CharField(max_length=43, unique=True)
-    # The connect token: looked up by hash; the value itself only encrypted (needed to submit).
+    # The connect token: looked up by hash; the value itself only encrypted (needed to submit),
+    # and erased once the flow is over.
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_hint = models.CharField(max_length=16, blank=True)  # cot_…a97
     token_encrypted = models.TextField(blank=True)
@@ -82,7 +89,11 @@ class ConnectSession(models.Model):
     payload_encrypted = models.TextField(blank=True)
     submission_attempts = models.PositiveIntegerField(default=0)
     last_submission_error = models.CharField(max_length=100, blank=True)
+    submission_started_at = models.DateTimeField(null=True, blank=True)
+    # Where the browser went at the end, for the record: without the spent connect token
+    # (`fp_cot`). The full address, needed only by the browser bound to the flow, is encrypted.
     redirect_target = models.TextField(blank=True)
+    redirect_target_encrypted = models.TextField(blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)

@@ -71,6 +71,7 @@ def connect_session_logo_get(*, session: ConnectSession) -> ConnectSessionLogo |
     if session.kind != FlowKind.FLATPEAK or session.state not in (
         SessionState.OPEN,
         SessionState.DECIDED,
+        SessionState.SUBMITTING,
     ):
         return None
     return ConnectSessionLogo.objects.filter(session_id=session.pk).first()
@@ -99,6 +100,28 @@ def connect_session_fallback_redirect(*, session: ConnectSession) -> str:
     query.append(("fp_cot", token))
     target = urlunsplit(parts._replace(query=urlencode(query)))
     return target if redirect_host_allowed(target) else ""
+
+
+def redirect_target_without_token(url: str) -> str:
+    """The address with any `fp_cot` (the connect token) removed: what we keep in clear."""
+    parts = urlsplit(url)
+    if "fp_cot" not in parts.query:
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "fp_cot"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def connect_session_redirect_target(*, session: ConnectSession) -> str:
+    """Where the flow sent the browser at the end, in full (with `fp_cot`); empty if nowhere.
+
+    Only for the browser bound to the flow: the address carries the spent connect token.
+    """
+    if not session.redirect_target_encrypted:
+        return session.redirect_target
+    try:
+        return str(crypto.payload_decrypt(session.redirect_target_encrypted)["url"])
+    except (ValueError, KeyError):
+        return session.redirect_target
 
 
 def connect_session_customer(*, session: ConnectSession, user: User | object) -> User | None:

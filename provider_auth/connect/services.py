@@ -1,8 +1,12 @@
 """Writes of the connect flow: open, bind, log in, choose, decide, submit, expire.
 
-The decision is committed first (with the pending grant, in one transaction); the submission to
-FlatPeak runs afterwards in its own transaction holding the session's row lock, so a second
-"Allow" (double tap) waits, finds the decision already made and sends nothing.
+The decision is committed first (with the pending grant, in one transaction). The submission
+to FlatPeak is then claimed with a compare-and-set state change (DECIDED → SUBMITTING,
+committed), sent outside any transaction or row lock, and its outcome recorded in a short
+transaction of its own. A second "Allow" (double tap) loses the claim, sends nothing and waits
+for the first one's outcome. Nothing FlatPeak answers can undo the record of what it was told:
+whatever it returns is checked before the outcome transaction, and a refused redirect still
+completes the flow (without sending the browser there).
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -33,8 +39,10 @@ from provider_auth.connect.selectors import (
     connect_session_get_by_token,
     connect_session_is_idle,
     connect_session_premises,
+    connect_session_redirect_target,
     connect_session_token,
     premise_contract_term,
+    redirect_target_without_token,
     secret_digest,
     session_binding_key,
 )
@@ -318,76 +326,179 @@ class SubmissionResult:
     session: ConnectSession
     # "completed", "unavailable", "rejected", "expired", "redirect_refused"
     status: str
+    # Where to send the browser ("completed" only): the full address, never stored in clear.
+    redirect_target: str = ""
+
+
+# A claim older than the client's whole-call deadline plus this margin belongs to a worker that
+# died mid-call: another request may take it over (the Idempotency-Key makes the resend safe).
+SUBMISSION_CLAIM_MARGIN_SECONDS = 10.0
+_WAIT_POLL_SECONDS = 0.1
+
+
+def _submission_claim_lifetime() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.FLATPEAK_RETRY_DEADLINE + SUBMISSION_CLAIM_MARGIN_SECONDS)
 
 
 def _finish(locked: ConnectSession, *, state: str, error: str = "", target: str = "") -> None:
     locked.state = state
     locked.last_submission_error = error
-    locked.redirect_target = target
+    # The spent connect token is kept neither in clear nor at all once the flow is over; the
+    # full address (FlatPeak's `fp_cot`) stays readable only for the browser bound to the flow.
+    locked.redirect_target = redirect_target_without_token(target) if target else ""
+    locked.redirect_target_encrypted = crypto.payload_encrypt({"url": target}) if target else ""
     locked.payload_encrypted = ""  # plaintext tokens are erased once FlatPeak has them (or not)
     locked.token_encrypted = ""
     locked.completed_at = timezone.now()
     locked.save()
 
 
-@transaction.atomic
+def _submission_result(session: ConnectSession) -> SubmissionResult:
+    """What a finished (or released) submission means for a request that did not send it."""
+    if session.state == SessionState.COMPLETED:
+        target = connect_session_redirect_target(session=session)
+        if target:
+            return SubmissionResult(session=session, status="completed", redirect_target=target)
+        return SubmissionResult(session=session, status="redirect_refused")
+    if session.state == SessionState.FAILED:
+        if session.last_submission_error == "token_expired":
+            return SubmissionResult(session=session, status="expired")
+        return SubmissionResult(session=session, status="rejected")
+    if session.state in (SessionState.DECIDED, SessionState.SUBMITTING):
+        return SubmissionResult(session=session, status="unavailable")
+    return SubmissionResult(session=session, status="rejected")
+
+
+def connect_session_submission_claim(*, session: ConnectSession) -> bool:
+    """Take the submission (DECIDED → SUBMITTING) if no one else holds it; True if taken.
+
+    A single conditional UPDATE, committed at once: on PostgreSQL and SQLite alike exactly
+    one of any number of concurrent callers sees its row count at 1.
+    """
+    now = timezone.now()
+    claimed = (
+        ConnectSession.objects.filter(pk=session.pk)
+        .filter(
+            Q(state=SessionState.DECIDED)
+            | Q(
+                state=SessionState.SUBMITTING,
+                submission_started_at__lt=now - _submission_claim_lifetime(),
+            )
+        )
+        .update(
+            state=SessionState.SUBMITTING,
+            submission_started_at=now,
+            submission_attempts=F("submission_attempts") + 1,
+        )
+    )
+    return claimed == 1
+
+
+def _submission_wait(*, session: ConnectSession) -> SubmissionResult:
+    """Another request holds the claim: wait (bounded) for the outcome it records."""
+    give_up = time.monotonic() + _submission_claim_lifetime().total_seconds()
+    while True:
+        current = ConnectSession.objects.get(pk=session.pk)
+        if current.state != SessionState.SUBMITTING or time.monotonic() > give_up:
+            return _submission_result(current)
+        time.sleep(_WAIT_POLL_SECONDS)
+
+
+def _submission_record(*, session: ConnectSession, record: Any) -> tuple[ConnectSession, bool]:
+    """Run `record(locked)` in a short transaction if this request still holds the claim.
+
+    Returns the row and whether it was recorded; False means another request took the claim
+    over (this one outlived the claim's lifetime) and its outcome stands.
+    """
+    with transaction.atomic():
+        locked = ConnectSession.objects.select_for_update().get(pk=session.pk)
+        if locked.state != SessionState.SUBMITTING:
+            return locked, False
+        record(locked)
+        return locked, True
+
+
 def connect_session_submit(
     *, session: ConnectSession, client: FlatPeakClient | None = None
 ) -> SubmissionResult:
     """Send the recorded decision to FlatPeak (identical body and key on every try).
 
-    Holds the session's row lock during the call so that only one request submits; a
-    concurrent request waits and then sees the outcome.
+    Claims the submission first (see `connect_session_submission_claim`); the FlatPeak call runs
+    with no transaction open, so no lock is held for up to FLATPEAK_RETRY_DEADLINE. A request
+    that finds the claim taken sends nothing and answers with the other request's outcome.
     """
-    locked = ConnectSession.objects.select_for_update().get(pk=session.pk)
-    if locked.state == SessionState.COMPLETED:
-        status = "completed" if locked.redirect_target else "redirect_refused"
-        return SubmissionResult(session=locked, status=status)
-    if locked.state != SessionState.DECIDED:
-        return SubmissionResult(session=locked, status="rejected")
+    if not connect_session_submission_claim(session=session):
+        current = ConnectSession.objects.get(pk=session.pk)
+        if current.state == SessionState.SUBMITTING:
+            return _submission_wait(session=current)
+        return _submission_result(current)
+    claimed = ConnectSession.objects.select_related("grant").get(pk=session.pk)
     try:
-        payload = crypto.payload_decrypt(locked.payload_encrypted)
+        payload = crypto.payload_decrypt(claimed.payload_encrypted)
     except ValueError:
-        logger.error("Cannot decrypt the stored submission of %s (key changed?)", locked.token_hint)
-        _fail(locked, error="undecryptable")
-        return SubmissionResult(session=locked, status="rejected")
-    token = connect_session_token(session=locked)
+        logger.error(
+            "Cannot decrypt the stored submission of %s (key changed?)", claimed.token_hint
+        )
+        locked, _ = _submission_record(
+            session=claimed, record=lambda row: _fail(row, error="undecryptable")
+        )
+        return _submission_result(locked)
+    token = connect_session_token(session=claimed)
     # The fallback needs the token, which _finish erases: compute it first.
-    fallback = connect_session_fallback_redirect(session=locked)
-    locked.submission_attempts += 1
+    fallback = connect_session_fallback_redirect(session=claimed)
     try:
         result = (client or FlatPeakClient()).session_submit(
-            connect_token=token, payload=payload, idempotency_key=locked.idempotency_key
+            connect_token=token, payload=payload, idempotency_key=claimed.idempotency_key
         )
     except (FlatPeakUnavailable, FlatPeakMisconfigured) as error:
         # Transient (or an operator fix away): the decision stays; "Try again" resends it.
-        locked.last_submission_error = type(error).__name__
-        locked.save(update_fields=["submission_attempts", "last_submission_error"])
-        return SubmissionResult(session=locked, status="unavailable")
-    except FlatPeakNotFound:
-        _fail(locked, error="token_expired")
-        return SubmissionResult(session=locked, status="expired")
-    except FlatPeakRejected as error:
-        _fail(locked, error=f"rejected_{error.status or 'invalid'}")
-        return SubmissionResult(session=locked, status="rejected")
+        error_name = type(error).__name__
 
-    if locked.grant is not None:
-        grant_activate(grant=locked.grant)
+        def release(row: ConnectSession) -> None:
+            row.state = SessionState.DECIDED
+            row.last_submission_error = error_name
+            row.save(update_fields=["state", "last_submission_error"])
+
+        locked, _ = _submission_record(session=claimed, record=release)
+        return _submission_result(locked)
+    except FlatPeakNotFound:
+        locked, _ = _submission_record(
+            session=claimed, record=lambda row: _fail(row, error="token_expired")
+        )
+        return _submission_result(locked)
+    except FlatPeakRejected as error:
+        code = f"rejected_{error.status or 'invalid'}"
+        locked, _ = _submission_record(session=claimed, record=lambda row: _fail(row, error=code))
+        return _submission_result(locked)
+
+    # FlatPeak holds the tokens now. Everything below only decides where the browser goes; the
+    # answer is checked before the outcome transaction, so no character FlatPeak sends can
+    # make that transaction fail and leave our grant pending (later revoked) behind its back.
     target = result.redirect_uri or fallback
     if result.redirect_uri and not redirect_host_allowed(result.redirect_uri):
         target = ""
-    if not target:
+
+    def complete(row: ConnectSession) -> None:
+        if row.grant is not None:
+            grant_activate(grant=row.grant)
+        _finish(
+            row,
+            state=SessionState.COMPLETED,
+            target=target,
+            error="" if target else "redirect_refused",
+        )
+        _metric_flow_outcome(str(row.outcome).lower())
+
+    locked, recorded = _submission_record(session=claimed, record=complete)
+    if recorded and not target:
         logger.error(
             "FlatPeak acknowledged %s but the redirect target is missing or its host is not in "
             "FLATPEAK_REDIRECT_HOSTS; the browser is not redirected",
             locked.token_hint,
         )
-        _finish(locked, state=SessionState.COMPLETED, error="redirect_refused")
-        _metric_flow_outcome(str(locked.outcome).lower())
-        return SubmissionResult(session=locked, status="redirect_refused")
-    _finish(locked, state=SessionState.COMPLETED, target=target)
-    _metric_flow_outcome(str(locked.outcome).lower())
-    return SubmissionResult(session=locked, status="completed")
+    if recorded and target:
+        return SubmissionResult(session=locked, status="completed", redirect_target=target)
+    return _submission_result(locked)
 
 
 @transaction.atomic
@@ -448,7 +559,8 @@ def connect_session_abandon(*, session: ConnectSession, request: HttpRequest) ->
     """The customer gives up while FlatPeak is unreachable (or after expiry): revoke any pending
     grant and send the browser back to the app without a submission."""
     locked = ConnectSession.objects.select_for_update().get(pk=session.pk)
-    if locked.is_finished:
+    if locked.is_finished or locked.state == SessionState.SUBMITTING:
+        # A submission in flight may already have reached FlatPeak: its outcome decides.
         return locked
     target = connect_session_fallback_redirect(session=locked)
     if locked.grant_id and locked.grant:
@@ -484,7 +596,9 @@ def connect_pending_grants_expire(*, now: dt.datetime | None = None) -> int:
     for grant in stale.select_related("client", "customer"):
         grant_revoke(grant=grant, reason="pending_expired")
         count += 1
-        ConnectSession.objects.filter(grant=grant, state=SessionState.DECIDED).update(
+        ConnectSession.objects.filter(
+            grant=grant, state__in=(SessionState.DECIDED, SessionState.SUBMITTING)
+        ).update(
             state=SessionState.FAILED,
             payload_encrypted="",
             token_encrypted="",

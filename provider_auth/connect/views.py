@@ -232,8 +232,32 @@ def _finished(request: HttpRequest, session: ConnectSession) -> HttpResponse:
         text=_("Your choice was recorded. Return to the app to continue."),
         status=200,
         session=session,
-        return_url=session.redirect_target,
+        return_url=selectors.connect_session_redirect_target(session=session),
     )
+
+
+def _used(request: HttpRequest) -> HttpResponse:
+    """A finished flow seen from a browser that did not open it: nothing of it is shown (no
+    partner, no outcome, no way back carrying the connect token)."""
+    return _message(
+        request,
+        title=_("This link has already been used"),
+        text=_(
+            "For your security, a connection link works only once and only in the browser "
+            "that opened it. Return to the app and start again from there."
+        ),
+        status=410,
+    )
+
+
+def _finished_or_used(request: HttpRequest, session: ConnectSession) -> HttpResponse:
+    if not selectors.connect_session_is_bound(session=session, request=request):
+        return _used(request)
+    return _finished(request, session)
+
+
+# Decided and not yet acknowledged: sent now, or to be (re)sent.
+_AWAITING_FLATPEAK = (SessionState.DECIDED, SessionState.SUBMITTING)
 
 
 # --- Loading a flow session ---------------------------------------------------------------
@@ -245,7 +269,7 @@ def _load(
     if session is None:
         return None, _invalid_link(request, status=404)
     if session.is_finished:
-        return None, _finished(request, session)
+        return None, _finished_or_used(request, session)
     if not selectors.connect_session_is_bound(session=session, request=request):
         return None, _elsewhere(request)
     session = services.connect_session_touch(session=session)
@@ -291,7 +315,7 @@ def _finish_response(request: HttpRequest, session: ConnectSession) -> HttpRespo
         return _see_other(location or _step_url(session))
     result = services.connect_session_submit(session=session)
     if result.status == "completed":
-        return _see_other(result.session.redirect_target)
+        return _see_other(result.redirect_target)
     return _see_other(_step_url(session))
 
 
@@ -331,7 +355,7 @@ def entry(request: HttpRequest) -> HttpResponse:
             request=request, connect_token=token, context=context, logo=logo
         )
     if session.is_finished:
-        return _finished(request, session)
+        return _finished_or_used(request, session)
     if not selectors.connect_session_is_bound(session=session, request=request):
         return _elsewhere(request)
     return _see_other(_step_url(session))
@@ -412,7 +436,7 @@ def logo(request: HttpRequest, public_id: str) -> HttpResponse:
 def step(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     if session.state == SessionState.EXPIRED:
         return _expired(request, session)
-    if session.state == SessionState.DECIDED:
+    if session.state in _AWAITING_FLATPEAK:
         if session.kind == FlowKind.OAUTH:
             return _finish_response(request, session)
         return _page(
@@ -622,11 +646,12 @@ def decide_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse
             )
         except services.ConnectDecisionInvalid:
             return _see_other(_step_url(session))
-    if session.state != SessionState.DECIDED:
+    if session.state not in _AWAITING_FLATPEAK:
         # Already finished by a concurrent request (double tap): show where it ended.
         session.refresh_from_db()
-        if session.state == SessionState.COMPLETED and session.redirect_target:
-            return _see_other(session.redirect_target)
+        target = selectors.connect_session_redirect_target(session=session)
+        if session.state == SessionState.COMPLETED and target:
+            return _see_other(target)
         return _see_other(_step_url(session))
     return _finish_response(request, session)
 
@@ -641,7 +666,7 @@ def no_tariff_submit(request: HttpRequest, session: ConnectSession) -> HttpRespo
             reason="no_active_contract",
             request=request,
         )
-    if session.state != SessionState.DECIDED:
+    if session.state not in _AWAITING_FLATPEAK:
         return _see_other(_step_url(session))
     return _finish_response(request, session)
 
@@ -662,14 +687,15 @@ def cancel_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse
         return _finish_response(request, session)
     # Expired, or decided but FlatPeak unreachable: give up without a submission.
     session = services.connect_session_abandon(session=session, request=request)
-    if session.redirect_target:
-        return _see_other(session.redirect_target)
+    target = selectors.connect_session_redirect_target(session=session)
+    if session.is_finished and target:
+        return _see_other(target)
     return _see_other(_step_url(session))
 
 
 @_post
 @_with_session
 def retry_submit(request: HttpRequest, session: ConnectSession) -> HttpResponse:
-    if session.state != SessionState.DECIDED:
+    if session.state not in _AWAITING_FLATPEAK:
         return _see_other(_step_url(session))
     return _finish_response(request, session)

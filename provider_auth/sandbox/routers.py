@@ -1,10 +1,10 @@
 """Keep the sandbox's tables in their own database when SANDBOX_DATABASE_URL is set.
 
-FlatPeak is another system with its own storage, and on SQLite this matters: the connect flow
-holds a transaction on the provider's database while it calls FlatPeak, so a sandbox writing to
-that same SQLite file from another thread of the same process would wait for a lock that is only
-released when its own answer arrives. With its own file the two never contend. Unset (the
-default, and PostgreSQL staging), the sandbox shares the default database.
+FlatPeak is another system with its own storage. The connect flow used to hold a transaction on
+the provider's database while it called FlatPeak, so on SQLite a sandbox answering from the same
+file had to have its own; the flow now calls FlatPeak with no transaction open (and SQLite runs
+in WAL mode with IMMEDIATE transactions), so a shared file only means waiting for short writes.
+Unset (the default, and PostgreSQL staging), the sandbox shares the default database.
 """
 
 from __future__ import annotations

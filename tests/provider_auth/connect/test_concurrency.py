@@ -30,7 +30,9 @@ def test_two_concurrent_allows_make_one_grant_and_one_submission(
     fake_flatpeak: FakeFlatPeak,
     flatpeak_client: Any,
     customer_with_premise: Any,
+    settings: Any,
 ) -> None:
+    settings.FLATPEAK_RETRY_DEADLINE = 5  # the slow acknowledgement must fit in the deadline
     consent = reach_consent(browser, fake_flatpeak)
     decide_url = browser.action(consent, "decide")
 

@@ -90,7 +90,8 @@ def add_failure(method: str, url: str, failure: Any) -> None:
 
 class TestSessionContextGet:
     @responses.activate
-    def test_it_sends_basic_auth_and_a_connect_and_read_timeout(self) -> None:
+    def test_it_sends_basic_auth_and_a_connect_and_read_timeout(self, settings: Any) -> None:
+        settings.FLATPEAK_RETRY_DEADLINE = 60  # per-attempt timeouts never exceed what is left
         responses.get(SESSION_URL, json=context_body())
         FlatPeakClient().session_context_get(connect_token=TOKEN)
         call = responses.calls[0]
