@@ -135,10 +135,11 @@ class ContractTerm:
 @dataclass(frozen=True)
 class RateRule:
     """A schedule rule, with the attribute names of `accounts.models.TariffRule` so the tariff
-    arithmetic (`accounts.tariffs`, `accounts.prices`) reads it unchanged."""
+    arithmetic (`accounts.tariffs`, `accounts.prices`) reads it unchanged (lists, as the JSON
+    fields hold them)."""
 
-    months: tuple[int, ...]
-    weekdays: tuple[int, ...]
+    months: list[int]
+    weekdays: list[int]
     valid_from: str
     valid_to: str
     unit_rate: Decimal

@@ -65,8 +65,8 @@ from accounts.tariffs import tariff_rules_problems
 logger = logging.getLogger(__name__)
 
 SOURCE = "kraken"
-ALL_MONTHS = tuple(range(1, 13))
-ALL_WEEKDAYS = tuple(range(7))
+ALL_MONTHS = list(range(1, 13))
+ALL_WEEKDAYS = list(range(7))
 _FIRST_BACKOFF_SECONDS = 0.2
 _TOKEN_MARGIN_SECONDS = 60
 _DEFAULT_TOKEN_SECONDS = 3600  # Kraken's tokens last an hour when the payload says nothing

@@ -51,8 +51,8 @@ def tariff_definition_from_model(tariff: Tariff) -> TariffDefinition:
     """A stored tariff as the interface's value (reads `tariff.rules.all()`)."""
     rules = RuleSet(
         RateRule(
-            months=tuple(rule.months),
-            weekdays=tuple(rule.weekdays),
+            months=list(rule.months),
+            weekdays=list(rule.weekdays),
             valid_from=rule.valid_from,
             valid_to=rule.valid_to,
             unit_rate=Decimal(rule.unit_rate),
