@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import F
 
-from accounts.models import Contract, Premise, Tariff, TariffRule
+from accounts.models import Contract, Premise, Tariff, TariffRule, contract_overlapping_q
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
 
 
@@ -42,16 +42,11 @@ def contract_list_overlapping(
     """Contracts of `premise` in `direction` overlapping [start, end), oldest first, with their
     tariff and rules loaded — in one query. `start == end` asks for the contract at an instant.
     """
-    overlap = (
-        Q(tariff__contracts__start_at__lte=start)
-        if start == end
-        else Q(tariff__contracts__start_at__lt=end)
-    )
     rows = (
         TariffRule.objects.select_related("tariff")
         .filter(
-            overlap,
-            Q(tariff__contracts__end_at__isnull=True) | Q(tariff__contracts__end_at__gt=start),
+            # One filter() call: every condition applies to the same contract (one join).
+            contract_overlapping_q(start, end, prefix="tariff__contracts__"),
             tariff__contracts__premise_id=premise.pk,
             tariff__contracts__direction=direction,
         )
