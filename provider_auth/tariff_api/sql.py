@@ -36,8 +36,12 @@ def _table(model: type[models.Model]) -> str:
     return _q(model._meta.db_table)
 
 
-def _column(model: type[models.Model], name: str) -> str:
-    return _q(model._meta.get_field(name).column)  # type: ignore[union-attr]
+def _column(model: type[models.Model], name: str, *, quoted: bool = True) -> str:
+    field = model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return _q(column) if quoted else column
 
 
 def _aware(value: Any) -> Any:
@@ -156,7 +160,7 @@ def _token_with_contracts_sql(vendor: str) -> str:
         contract=_table(Contract),
         tariff=_table(Tariff),
         k_premise=_column(Contract, "premise"),
-        g_premise=Grant._meta.get_field("premise").column,  # type: ignore[union-attr]
+        g_premise=_column(Grant, "premise", quoted=False),
         k_start=_column(Contract, "start_at"),
         k_end=_column(Contract, "end_at"),
         k_tariff=_column(Contract, "tariff"),
