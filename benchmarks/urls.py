@@ -9,10 +9,12 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from benchmarks import views
 
+# The ceilings come after the project's URLs, so resolving them walks the same patterns as
+# resolving an API path does (and as when they were routed among the project's own).
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("provider_auth.urls")),
     path("bench/constant", views.constant, name="bench_constant"),
     path("bench/single-row", views.single_row, name="bench_single_row"),
-    path("", include("provider_auth.urls")),
 ]
 
 handler400 = "provider_auth.views.bad_request"
