@@ -254,7 +254,7 @@ def day_groups(profile: WeekProfile, month: int) -> list[tuple[list[int], DayPro
 # --- Concrete rates over real time ---------------------------------------------------------
 
 
-def _offset_segments(
+def utc_offset_segments(
     zone: ZoneInfo, start: dt.datetime, end: dt.datetime
 ) -> list[tuple[dt.datetime, dt.datetime, dt.timedelta]]:
     """Split [start, end) into stretches of constant UTC offset (DST transitions cut them)."""
@@ -307,7 +307,7 @@ def tariff_rates_between(
     zone = ZoneInfo(timezone)
     profile = tariff_week_profile(rules=rules)
     pieces: list[RateInterval] = []
-    for seg_start, seg_end, offset in _offset_segments(zone, start, end):
+    for seg_start, seg_end, offset in utc_offset_segments(zone, start, end):
         local_start = (seg_start + offset).replace(tzinfo=None)
         local_end = (seg_end + offset).replace(tzinfo=None)
         day = local_start.date()
