@@ -85,10 +85,8 @@ class ContractInlineFormSet(forms.BaseInlineFormSet):
         ]
         for i, first in enumerate(kept):
             for second in kept[i + 1 :]:
-                if (
-                    first.direction == second.direction
-                    and (first.end_at is None or first.end_at > second.start_at)
-                    and (second.end_at is None or second.end_at > first.start_at)
+                if first.direction == second.direction and first.overlaps(
+                    second.start_at, second.end_at
                 ):
                     raise ValidationError(
                         _(
@@ -146,8 +144,7 @@ class ContractAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("in force now"), boolean=True)
     def in_force(self, obj: Contract) -> bool:
-        now = timezone.now()
-        return obj.start_at <= now and (obj.end_at is None or obj.end_at > now)
+        return obj.is_in_force(timezone.now())
 
 
 class TariffRuleForm(forms.ModelForm):

@@ -221,10 +221,7 @@ def _plan_contracts(
         contract = Contract(premise=premise, tariff=tariff, direction=direction, start_at=start)
         contract.end_at = end
         for other_index, other in enumerate(contracts):
-            if other.direction == direction and (
-                (other.end_at is None or other.end_at > start)
-                and (end is None or other.start_at < end)
-            ):
+            if other.direction == direction and other.overlaps(start, end):
                 errors.add(
                     where,
                     f"overlaps {place}[{other_index}]: a premise has at most one "

@@ -6,6 +6,7 @@ This app never imports `provider_auth`; the FlatPeak side reads it through
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any, ClassVar
 
@@ -270,6 +271,40 @@ class TariffRule(models.Model):
             )
 
 
+def contract_in_force_q(at: dt.datetime, *, prefix: str = "") -> models.Q:
+    """Contracts in force at `at`: started at or before it, not ended by it (`end_at` is the
+    exclusive end; null is open). `prefix` reaches contracts through a relation, e.g.
+    `"contracts__"` from a premise, for a query that must stay one join."""
+    return models.Q(**{f"{prefix}start_at__lte": at}) & (
+        models.Q(**{f"{prefix}end_at__isnull": True}) | models.Q(**{f"{prefix}end_at__gt": at})
+    )
+
+
+def contract_overlapping_q(
+    start: dt.datetime, end: dt.datetime | None, *, prefix: str = ""
+) -> models.Q:
+    """Contracts in force at some instant of [start, end): `end` None is an open range, and
+    `end == start` asks for the contract in force at that instant (`contract_in_force_q`)."""
+    if end is not None and end == start:
+        return contract_in_force_q(start, prefix=prefix)
+    not_ended = models.Q(**{f"{prefix}end_at__isnull": True}) | models.Q(
+        **{f"{prefix}end_at__gt": start}
+    )
+    if end is None:
+        return not_ended
+    return models.Q(**{f"{prefix}start_at__lt": end}) & not_ended
+
+
+class ContractQuerySet(models.QuerySet["Contract"]):
+    def in_force(self, at: dt.datetime) -> ContractQuerySet:
+        """The contracts in force at the instant `at`."""
+        return self.filter(contract_in_force_q(at))
+
+    def overlapping(self, start: dt.datetime, end: dt.datetime | None) -> ContractQuerySet:
+        """The contracts in force at some instant of [start, end) (`end` None: open-ended)."""
+        return self.filter(contract_overlapping_q(start, end))
+
+
 class Contract(models.Model):
     """A premise's tariff in one direction for a period. At most one is active at any instant."""
 
@@ -286,6 +321,8 @@ class Contract(models.Model):
     end_at = models.DateTimeField(_("ends"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ContractQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
@@ -301,13 +338,19 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return f"{self.premise.reference} {self.direction} {self.tariff.name}"
 
+    def is_in_force(self, at: dt.datetime) -> bool:
+        """`Contract.objects.in_force(at)` for one contract in memory (saved or not)."""
+        return self.start_at <= at and (self.end_at is None or self.end_at > at)
+
+    def overlaps(self, start: dt.datetime, end: dt.datetime | None) -> bool:
+        """`Contract.objects.overlapping(start, end)` for one contract in memory (start < end)."""
+        return (self.end_at is None or self.end_at > start) and (end is None or self.start_at < end)
+
     def overlapping_contracts(self) -> models.QuerySet[Contract]:
         """Other contracts of this premise and direction in force at some instant of this one."""
         others = Contract.objects.filter(
             premise_id=self.premise_id, direction=self.direction
-        ).filter(models.Q(end_at__isnull=True) | models.Q(end_at__gt=self.start_at))
-        if self.end_at is not None:
-            others = others.filter(start_at__lt=self.end_at)
+        ).overlapping(self.start_at, self.end_at)
         if self.pk is not None:
             others = others.exclude(pk=self.pk)
         return others.order_by("start_at")

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from accounts.tariffs import _offset_segments
+from accounts.tariffs import utc_offset_segments
 from accounts.validators import wall_clock_minutes
 
 UTC = dt.UTC
@@ -130,7 +130,7 @@ def surcharge_bands_between(
             for weekday in rule.weekdays:
                 by_day.setdefault((month, weekday), []).append(band)
     bands: list[tuple[dt.datetime, dt.datetime, Surcharge]] = []
-    for seg_start, seg_end, offset in _offset_segments(zone, start, end):
+    for seg_start, seg_end, offset in utc_offset_segments(zone, start, end):
         local_start = (seg_start + offset).replace(tzinfo=None)
         local_end = (seg_end + offset).replace(tzinfo=None)
         day = local_start.date()

@@ -10,15 +10,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.charts import TariffChart, tariff_chart_build
-from accounts.models import Contract, Direction, Premise, User
+from accounts.models import Contract, Direction, Premise, User, contract_in_force_q
 
 
 def premise_list_for_customer(*, customer: User) -> QuerySet[Premise]:
     return Premise.objects.filter(customer=customer).order_by("reference")
-
-
-def _active_at(at: dt.datetime) -> Q:
-    return Q(start_at__lte=at) & (Q(end_at__isnull=True) | Q(end_at__gt=at))
 
 
 def contract_get_active(
@@ -27,8 +23,9 @@ def contract_get_active(
     """The contract in force for a premise and direction at an instant (now by default)."""
     at = at or timezone.now()
     return (
-        Contract.objects.select_related("tariff", "premise")
-        .filter(_active_at(at), premise=premise, direction=direction)
+        Contract.objects.in_force(at)
+        .select_related("tariff", "premise")
+        .filter(premise=premise, direction=direction)
         .order_by("-start_at")
         .first()
     )
@@ -39,10 +36,9 @@ def premise_list_with_active_contract(
 ) -> QuerySet[Premise]:
     """The customer's premises that have a contract in force in `direction` at `at`."""
     at = at or timezone.now()
-    contract_filter = (
-        Q(contracts__direction=direction)
-        & Q(contracts__start_at__lte=at)
-        & (Q(contracts__end_at__isnull=True) | Q(contracts__end_at__gt=at))
+    # One filter() call, so the direction and the dates apply to the same contract (one join).
+    contract_filter = Q(contracts__direction=direction) & contract_in_force_q(
+        at, prefix="contracts__"
     )
     return (
         Premise.objects.filter(customer=customer)
@@ -73,9 +69,7 @@ def premise_overview_list(
     """
     at = at or timezone.now()
     in_force = (
-        Contract.objects.filter(_active_at(at))
-        .select_related("tariff")
-        .prefetch_related("tariff__rules")
+        Contract.objects.in_force(at).select_related("tariff").prefetch_related("tariff__rules")
     )
     premises = premise_list_for_customer(customer=customer).prefetch_related(
         Prefetch("contracts", queryset=in_force, to_attr="contracts_in_force")

@@ -1,15 +1,11 @@
-"""Tariff arithmetic: the week profile of a rule set, its validation, both JSON formats, and the
-concrete rates between two instants.
+"""Tariff arithmetic: the week profile of a rule set, its validation, and the concrete rates
+between two instants.
 
-Everything here is pure: the functions read only `contract.tariff`, `contract.premise` and
-`tariff.rules.all()`, so a caller that `select_related("tariff", "premise")` and
-`prefetch_related("tariff__rules")` (or folds both into one query) stays within its query budget.
-
-Number format (our choice, used consistently by both JSON shapes): money and kWh values are JSON
-**numbers** (Python `float` built from the stored `Decimal`). Rates have at most 4 decimal places
-and 10 digits, so the shortest float representation that `json` writes (e.g. `0.245`) is exactly
-the stored decimal; nothing is rounded. Times of day are local wall-clock times of the tariff's
-`timezone`; instants are RFC 3339 in UTC with a `Z` suffix.
+Everything here is pure and takes plain values (rules, a time zone name, a range), so it imports
+no model: `accounts.models` validates rule sets with it, and the tariff API's wire formats
+(`provider_auth.tariff_api.formats`) and the customer's price chart (`accounts.charts`) build on
+it. Times of day are local wall-clock times of the tariff's `timezone`; instants are aware UTC
+datetimes.
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -27,9 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.validators import WEEKDAY_CODES, wall_clock_minutes
-
-if TYPE_CHECKING:
-    from accounts.models import Contract, Tariff
 
 MINUTES_PER_DAY = 24 * 60
 UTC = dt.UTC
@@ -101,7 +94,7 @@ def _tier_sort_key(tier: Tier) -> tuple[int, Decimal]:
     return (1, Decimal(0)) if tier.to_kwh is None else (0, tier.to_kwh)
 
 
-def _valid_int_list(value: Any, low: int, high: int) -> list[int]:
+def valid_int_list(value: Any, low: int, high: int) -> list[int]:
     if not isinstance(value, list):
         return []
     return [v for v in value if isinstance(v, int) and not isinstance(v, bool) and low <= v <= high]
@@ -120,8 +113,8 @@ def _windows_by_day(
         except (AttributeError, ValueError):
             continue  # field validation reports malformed times
         tier = Tier(to_kwh=rule.tier_to_kwh, unit_rate=rule.unit_rate)
-        for month in _valid_int_list(rule.months, 1, 12):
-            for weekday in _valid_int_list(rule.weekdays, 0, 6):
+        for month in valid_int_list(rule.months, 1, 12):
+            for weekday in valid_int_list(rule.weekdays, 0, 6):
                 by_day[(month, weekday)][(start, end)].append(tier)
     return by_day
 
@@ -247,124 +240,7 @@ def tariff_rules_validate(*, rules: Iterable[RuleLike]) -> None:
         raise ValidationError(problems, code="tariff_rules")
 
 
-# --- Formats -------------------------------------------------------------------------------
-
-
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def rfc3339_utc(value: dt.datetime | None) -> str | None:
-    """An aware datetime as '2026-03-29T00:30:00Z' (seconds precision), None stays None."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _rules_of(tariff: Tariff) -> list[Any]:
-    # Ordered in Python so a prefetched cache is used as is (no extra ORDER BY query).
-    return sorted(
-        tariff.rules.all(),
-        key=lambda r: (
-            r.valid_from,
-            _valid_int_list(r.months, 1, 12),
-            _valid_int_list(r.weekdays, 0, 6),
-            r.tier_to_kwh is None,
-            r.tier_to_kwh or 0,
-            r.pk or 0,
-        ),
-    )
-
-
-def tariff_to_provider_json(*, contract: Contract) -> dict[str, Any]:
-    """Our own documented tariff format (what the tariff API returns by default).
-
-    Shape::
-
-        {
-          "name": "Economy 7", "direction": "IMPORT", "currency": "GBP",
-          "timezone": "Europe/London", "standing_charge": 0.45,        # per day, major units
-          "rules": [{"months": [1, …, 12], "days": ["MON", …, "SUN"],
-                     "valid_from": "00:30", "valid_to": "07:30",       # local, "24:00" = midnight
-                     "unit_rate": 0.13, "tier_to_kwh": null}, …],
-          "contract_start_date": "2026-05-23T00:00:00Z",               # RFC 3339 UTC
-          "contract_end_date": "2027-05-23T00:00:00Z" | null,          # exclusive; null = open
-          "premise": {"reference": "PRM-000002",
-                      "postal_address": {"address_line1": …, "address_line2": …, "city": …,
-                                         "state": …, "post_code": …, "country_code": "GB"}},
-          "updated_at": "2026-11-23T06:00:00Z"   # latest change of contract, tariff or premise
-        }
-
-    Reads only `contract.tariff`, `contract.premise` and `contract.tariff.rules.all()`.
-    """
-    tariff = contract.tariff
-    premise = contract.premise
-    updated = [v for v in (contract.updated_at, tariff.updated_at, premise.updated_at) if v]
-    return {
-        "name": tariff.name,
-        "direction": contract.direction,
-        "currency": tariff.currency,
-        "timezone": tariff.timezone,
-        "standing_charge": _number(tariff.standing_charge),
-        "rules": [
-            {
-                "months": sorted(_valid_int_list(rule.months, 1, 12)),
-                "days": [WEEKDAY_CODES[d] for d in sorted(_valid_int_list(rule.weekdays, 0, 6))],
-                "valid_from": rule.valid_from,
-                "valid_to": rule.valid_to,
-                "unit_rate": _number(rule.unit_rate),
-                "tier_to_kwh": _number(rule.tier_to_kwh),
-            }
-            for rule in _rules_of(tariff)
-        ],
-        "contract_start_date": rfc3339_utc(contract.start_at),
-        "contract_end_date": rfc3339_utc(contract.end_at),
-        "premise": {"reference": premise.reference, "postal_address": premise.postal_address()},
-        "updated_at": rfc3339_utc(max(updated)) if updated else None,
-    }
-
-
-def _flatpeak_time(minutes: int) -> str:
-    # FlatPeak writes the end of the day as "00:00:00" (the next midnight), never "24:00:00".
-    if minutes == MINUTES_PER_DAY:
-        return "00:00:00"
-    return f"{minutes_to_wall_clock(minutes)}:00"
-
-
-def flatpeak_months_labels(months: Iterable[int]) -> list[str]:
-    months = sorted(set(months))
-    if set(months) == ALL_MONTHS:
-        return ["All"]
-    return [MONTH_LABELS[m - 1] for m in months]
-
-
-def flatpeak_days_labels(weekdays: Iterable[int]) -> list[str]:
-    days = frozenset(weekdays)
-    if days == ALL_DAYS:
-        return ["All"]
-    labels: list[str] = []
-    rest = set(days)
-    if WEEKDAYS <= days:
-        labels.append("Weekdays")
-        rest -= WEEKDAYS
-    if WEEKEND <= days:
-        labels.append("Weekend")
-        rest -= WEEKEND
-    return labels + [DAY_LABELS[d] for d in sorted(rest)]
-
-
-def _flatpeak_hours(day: DayProfile) -> list[dict[str, Any]]:
-    return [
-        {
-            "valid_from": _flatpeak_time(window.start),
-            "valid_to": _flatpeak_time(window.end),
-            "rate": [
-                {"value": _number(tier.unit_rate), "to_kwh": _number(tier.to_kwh)}
-                for tier in window.tiers
-            ],
-        }
-        for window in day
-    ]
+# --- Week profile grouping ----------------------------------------------------------------
 
 
 def day_groups(profile: WeekProfile, month: int) -> list[tuple[list[int], DayProfile]]:
@@ -375,69 +251,10 @@ def day_groups(profile: WeekProfile, month: int) -> list[tuple[list[int], DayPro
     return [(days, day) for day, days in groups.items()]
 
 
-def tariff_flatpeak_schedule(*, rules: Iterable[RuleLike]) -> list[dict[str, Any]]:
-    """FlatPeak's `schedule`: months → days_and_hours → hours → rate, most compact grouping.
-
-    Months whose seven day profiles are identical share one entry; within a month, weekdays with
-    identical windows share one `days_and_hours` entry labelled "All", "Weekdays", "Weekend" or
-    day names.
-    """
-    profile = tariff_week_profile(rules=rules)
-    by_month: dict[tuple[tuple[tuple[int, ...], DayProfile], ...], list[int]] = {}
-    for month in range(1, 13):
-        key = tuple((tuple(days), day) for days, day in day_groups(profile, month))
-        by_month.setdefault(key, []).append(month)
-    return [
-        {
-            "months": flatpeak_months_labels(months),
-            "days_and_hours": [
-                {"days": flatpeak_days_labels(days), "hours": _flatpeak_hours(day)}
-                for days, day in key
-            ],
-        }
-        for key, months in by_month.items()
-    ]
-
-
-def tariff_to_flatpeak(*, contract: Contract) -> dict[str, Any]:
-    """FlatPeak's tariff element for a contract.
-
-    Shape::
-
-        {
-          "direction": "IMPORT", "type": "COMMODITY", "timezone": "Europe/London",
-          "display_name": "Economy 7", "currency": "GBP",
-          "contract_start_date": "2026-05-23T00:00:00Z", "contract_end_date": null | "…Z",
-          "schedule": [{"months": ["All"] | ["Jan", …],
-                        "days_and_hours": [{"days": ["All"] | ["Weekdays"] | ["Weekend"]
-                                                     | ["Monday", …],
-                                            "hours": [{"valid_from": "00:30:00",
-                                                       "valid_to": "07:30:00",
-                                                       "rate": [{"value": 0.13,
-                                                                 "to_kwh": null}]}]}]}]
-        }
-
-    Times are local ("HH:MM:SS"); a window ending at midnight ends at "00:00:00" (FlatPeak's
-    convention for the end of the day). Tiers are listed in ascending `to_kwh`, open top last.
-    Reads only `contract.tariff` and `contract.tariff.rules.all()`.
-    """
-    tariff = contract.tariff
-    return {
-        "direction": contract.direction,
-        "type": "COMMODITY",
-        "timezone": tariff.timezone,
-        "display_name": tariff.name,
-        "currency": tariff.currency,
-        "contract_start_date": rfc3339_utc(contract.start_at),
-        "contract_end_date": rfc3339_utc(contract.end_at),
-        "schedule": tariff_flatpeak_schedule(rules=tariff.rules.all()),
-    }
-
-
 # --- Concrete rates over real time ---------------------------------------------------------
 
 
-def _offset_segments(
+def utc_offset_segments(
     zone: ZoneInfo, start: dt.datetime, end: dt.datetime
 ) -> list[tuple[dt.datetime, dt.datetime, dt.timedelta]]:
     """Split [start, end) into stretches of constant UTC offset (DST transitions cut them)."""
@@ -470,15 +287,15 @@ def _offset_segments(
 
 
 def tariff_rates_between(
-    *, tariff: Tariff, start: dt.datetime, end: dt.datetime
+    *, rules: Iterable[RuleLike], timezone: str, start: dt.datetime, end: dt.datetime
 ) -> list[RateInterval]:
     """The concrete unit rate of every moment of [start, end), as contiguous UTC intervals.
 
     `start` and `end` must be timezone-aware. Returns `RateInterval(start, end, unit_rate,
     tiers)` in time order with aware UTC datetimes, adjacent intervals with the same rate (and
-    tiers) merged. Wall-clock windows are applied in `tariff.timezone`, so across a DST change a
-    window covers its real length: in Europe/London "00:30–07:30" lasts 6 hours on 2026-03-29
-    and 8 hours on 2026-10-25. Reads only `tariff.rules.all()`.
+    tiers) merged. Wall-clock windows of `rules` (a valid rule set) are applied in the zone named
+    `timezone`, so across a DST change a window covers its real length: in Europe/London
+    "00:30–07:30" lasts 6 hours on 2026-03-29 and 8 hours on 2026-10-25.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("tariff_rates_between needs timezone-aware datetimes")
@@ -487,10 +304,10 @@ def tariff_rates_between(
         raise ValueError("tariff_rates_between works between the years 2 and 9998")
     if end <= start:
         return []
-    zone = ZoneInfo(tariff.timezone)
-    profile = tariff_week_profile(rules=tariff.rules.all())
+    zone = ZoneInfo(timezone)
+    profile = tariff_week_profile(rules=rules)
     pieces: list[RateInterval] = []
-    for seg_start, seg_end, offset in _offset_segments(zone, start, end):
+    for seg_start, seg_end, offset in utc_offset_segments(zone, start, end):
         local_start = (seg_start + offset).replace(tzinfo=None)
         local_end = (seg_end + offset).replace(tzinfo=None)
         day = local_start.date()
@@ -527,13 +344,12 @@ def _merge(pieces: Sequence[RateInterval]) -> list[RateInterval]:
 
 __all__ = [
     "RateInterval",
+    "RuleLike",
     "Tier",
     "Window",
-    "tariff_flatpeak_schedule",
+    "day_groups",
     "tariff_rates_between",
     "tariff_rules_problems",
     "tariff_rules_validate",
-    "tariff_to_flatpeak",
-    "tariff_to_provider_json",
     "tariff_week_profile",
 ]

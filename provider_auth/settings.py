@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "provider_auth.security.middleware.RejectNullBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # provider_auth.tariff_api.middleware.*: Django's (or ours) unchanged, except that they
-    # stand aside on the bearer-token API (/api/, and the /bench/ ceilings compared with it):
+    # stand aside on the bearer-token API (/api/):
     # no cookies, sessions, users, messages or locale there. CSRF and axes run everywhere.
     "provider_auth.tariff_api.middleware.SessionMiddleware",
     "provider_auth.tariff_api.middleware.LocaleMiddleware",
@@ -402,8 +402,6 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=400)
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
-# benchmarks/ only: serves the /bench/* ceiling views (404 otherwise). Never in production.
-BENCHMARK_VIEWS = env.bool("BENCHMARK_VIEWS", default=False)
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from accounts.models import Premise, User
 from accounts.selectors import contract_get_active, premise_list_with_active_contract
+from accounts.timefmt import rfc3339
 from provider_auth.connect import crypto
 from provider_auth.connect.models import (
     ConnectSession,
@@ -145,12 +146,6 @@ def flatpeak_oauth_client_get() -> OAuthClient | None:
 def premise_contract_term(*, premise: Premise, direction: str) -> dict[str, str | None]:
     """The active contract's dates, RFC 3339 UTC, `null` when unknown (contract §4)."""
     contract = contract_get_active(premise=premise, direction=direction)
-
-    def rfc3339(value: dt.datetime | None) -> str | None:
-        if value is None:
-            return None
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
     return {
         "contract_start_date": rfc3339(contract.start_at if contract else None),
         "contract_end_date": rfc3339(contract.end_at if contract else None),

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
+from accounts.timefmt import rfc3339
+
 TIMEOUT = (3.05, 10.0)
 
 
@@ -83,8 +85,8 @@ def rates_window(*, now: dt.datetime) -> dict[str, str]:
     start = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
     end = start + dt.timedelta(hours=24)
     return {
-        "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "start_time": rfc3339(start),
+        "end_time": rfc3339(end),
     }
 
 

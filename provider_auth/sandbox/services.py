@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.timefmt import rfc3339
 from provider_auth.sandbox import poller
 from provider_auth.sandbox.models import Fault, SandboxRequest, SandboxSession
 from provider_auth.sandbox.routers import sandbox_db_alias
@@ -47,7 +48,7 @@ def error_object(*, code: str, message: str, type_: str = "invalid_request", **e
         "code": code,
         "message": message,
         "live_mode": False,
-        "time_created": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time_created": rfc3339(timezone.now()),
         **extra,
     }
 
@@ -220,8 +221,8 @@ def sandbox_context_serve(
         "id": session.connect_token,
         "live_mode": False,
         "direction": session.direction,
-        "time_created": session.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "time_expiry": session.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time_created": rfc3339(session.created_at),
+        "time_expiry": rfc3339(session.expires_at),
         "account": account,
         "redirect_uri": f"{auth_uri}?connect_token={session.connect_token}",
         "connect_web_uri": connect_web_uri,

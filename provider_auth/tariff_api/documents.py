@@ -30,12 +30,12 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.models import Contract, Premise
-from accounts.tariffs import tariff_to_flatpeak, tariff_to_provider_json
+from provider_auth.tariff_api.formats import tariff_to_flatpeak, tariff_to_provider_json
 from provider_auth.tariff_api.selectors import ContractInForce
 
 # The document's wire format. Bump it in the same commit as any change to the bytes a stored
 # tariff renders to: a field added, renamed or reformatted here, in
-# `accounts.tariffs.tariff_to_provider_json` / `tariff_to_flatpeak`, or in
+# `formats.tariff_to_provider_json` / `tariff_to_flatpeak`, or in
 # `Premise.postal_address`. Otherwise clients keep a stale body on a 304. The tariff API tests
 # pin each format's field layout per version, so a new or renamed field cannot slip through.
 DOCUMENT_SCHEMA_VERSION = 1

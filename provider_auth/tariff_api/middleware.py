@@ -13,9 +13,8 @@ cookie, and answer any method but GET and HEAD with a JSON 405, see `methods`), 
 axes (its system check wants its
 own class, and it costs nothing measurable on a request that logs nobody in).
 
-`/bench/` (the benchmark-only ceilings, 404 unless BENCHMARK_VIEWS) takes the same stack, so the
-ceilings keep measuring "the same middleware stack" as the API they are compared with
-(issue 8 §4).
+The benchmarks' `/bench/` ceilings take the same stack through their own subclasses
+(`benchmarks/middleware.py`, selected by the benchmark settings); production knows no `/bench/`.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from django.middleware.locale import LocaleMiddleware as _LocaleMiddleware
 
 from provider_auth.security.session import SessionTimeoutMiddleware as _SessionTimeoutMiddleware
 
-API_PATH_PREFIXES = ("/api/", "/bench/")
+API_PATH_PREFIXES = ("/api/",)
 # The OAuth endpoints called server-to-server with client credentials (HTTP Basic or the form
 # body), never with cookies: the same reasoning holds. Exact paths: /oauth/authorize is a
 # browser page and keeps every middleware. (OAuth engineer's lines; their views answer in

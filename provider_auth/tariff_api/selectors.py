@@ -16,16 +16,14 @@ we rebuild `Contract` objects whose `tariff.rules.all()` is already filled, exac
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import F
 
-from accounts.models import Contract, Premise, Tariff, TariffRule
-from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
+from accounts.models import Contract, Premise, TariffRule, contract_overlapping_q
+from provider_auth.oauth.models import AccessToken
+from provider_auth.tariff_api import sql
 
 
 def _rules_cache_fill(tariff: Any, rules: list[TariffRule]) -> None:
@@ -42,16 +40,11 @@ def contract_list_overlapping(
     """Contracts of `premise` in `direction` overlapping [start, end), oldest first, with their
     tariff and rules loaded — in one query. `start == end` asks for the contract at an instant.
     """
-    overlap = (
-        Q(tariff__contracts__start_at__lte=start)
-        if start == end
-        else Q(tariff__contracts__start_at__lt=end)
-    )
     rows = (
         TariffRule.objects.select_related("tariff")
         .filter(
-            overlap,
-            Q(tariff__contracts__end_at__isnull=True) | Q(tariff__contracts__end_at__gt=start),
+            # One filter() call: every condition applies to the same contract (one join).
+            contract_overlapping_q(start, end, prefix="tariff__contracts__"),
             tariff__contracts__premise_id=premise.pk,
             tariff__contracts__direction=direction,
         )
@@ -124,165 +117,30 @@ class PollingToken:
     contracts: dict[str, ContractInForce]
 
 
-def _aware(value: Any) -> Any:
-    # SQLite returns naive datetimes (stored in UTC); PostgreSQL aware ones.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
-def _json(value: Any) -> Any:
-    # Django has the drivers hand JSON over as text and decodes it in the field.
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-class _Columns:
-    """Some columns of a model, in its field order, read from a raw row into a model instance
-    the way the ORM would (`Model.from_db`, the field's value conversion, nothing deferred that
-    the API reads)."""
-
-    def __init__(self, model: type[models.Model], alias: str, names: tuple[str, ...]) -> None:
-        fields = [f for f in model._meta.concrete_fields if f.attname in names]
-        if len(fields) != len(names):
-            raise ValueError(f"{model.__name__} has no column among {names}")
-        self.model = model
-        self.attnames = [f.attname for f in fields]
-        # Aliased so the names stay unique inside the common table expression below.
-        self.sql = ", ".join(f'{alias}."{f.column}" AS {alias}_{f.column}' for f in fields)
-        self.convert = [
-            _aware
-            if isinstance(f, models.DateTimeField)
-            else _json
-            if isinstance(f, models.JSONField)
-            else bool
-            if isinstance(f, models.BooleanField)
-            else _identity
-            for f in fields
-        ]
-
-    def __len__(self) -> int:
-        return len(self.attnames)
-
-    def instance(self, values: Sequence[Any]) -> Any:
-        converted = [c(v) for c, v in zip(self.convert, values, strict=True)]
-        return self.model.from_db("default", self.attnames, converted)
-
-
-_TOKEN = _Columns(
-    AccessToken,
-    "t",
-    ("id", "grant_id", "token_hash", "scope", "created_at", "expires_at", "revoked_at"),
-)
-_GRANT = _Columns(Grant, "g", ("id", "premise_id", "client_id", "directions", "status"))
-_CLIENT = _Columns(OAuthClient, "c", ("id", "is_active"))
-_PREMISE = _Columns(
-    Premise,
-    "p",
-    (
-        "id",
-        "reference",
-        "address_line1",
-        "address_line2",
-        "city",
-        "state",
-        "post_code",
-        "country_code",
-        "updated_at",
-    ),
-)
-
-# Plain SQL, not the ORM: compiling a four-join queryset costs more CPU than running it, on the
-# most frequent request we serve. Identifiers come from the models; values are parameters.
-_TOKEN_ONLY_SQL = f"""
-SELECT {_TOKEN.sql}, {_GRANT.sql}, {_CLIENT.sql}, {_PREMISE.sql}
-FROM "{AccessToken._meta.db_table}" t
-JOIN "{Grant._meta.db_table}" g ON g.id = t.grant_id
-JOIN "{OAuthClient._meta.db_table}" c ON c.id = g.client_id
-JOIN "{Premise._meta.db_table}" p ON p.id = g.premise_id
-WHERE t.token_hash = %s
-"""  # noqa: S608
-# The token's row first, then the contracts in force at the premise it reaches. On PostgreSQL
-# the MATERIALIZED fence has the two joins planned apart: two small join problems instead of one
-# six-relation search, a third less planning (measured ~0.37 ms → ~0.25 ms of server CPU).
-_WITH_CONTRACTS_SQL = """
-WITH polling AS {materialized} ({token_only})
-SELECT polling.*, {contract_columns}
-FROM polling
-LEFT JOIN "{contract}" k ON k.premise_id = polling.g_premise_id
-     AND k.start_at <= %s AND (k.end_at IS NULL OR k.end_at > %s)
-LEFT JOIN "{tariff}" f ON f.id = k.tariff_id
-ORDER BY k.start_at, k.id
-"""
-_CONTRACT_COLUMNS = ", ".join(
-    [f'k."{c}"' for c in ("id", "direction", "start_at", "end_at", "updated_at", "tariff_id")]
-    + [f'f."{c}"' for c in ("updated_at", "name", "currency", "timezone", "standing_charge")]
-)
-
-
-def _token_with_contracts_sql(vendor: str) -> str:
-    return _WITH_CONTRACTS_SQL.format(
-        # SQLite plans a CTE on its own already (and knows the keyword only since 3.35).
-        materialized="MATERIALIZED" if vendor == "postgresql" else "",
-        token_only=_TOKEN_ONLY_SQL,
-        contract_columns=_CONTRACT_COLUMNS,
-        contract=Contract._meta.db_table,
-        tariff=Tariff._meta.db_table,
-    )
-
-
-_SQL_BY_VENDOR: dict[str, str] = {}
-
-
 def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> PollingToken | None:
     """The access token stored under `token_hash` with its grant, client and premise, and —
     when `at` is given — the premise's contracts in force at `at` (one per direction: the
     latest-starting, should two ever overlap). One query; None when no such token exists.
 
     The token is *not* validated here: see `provider_auth.oauth.server.access_token_validate`.
+    Hand-written SQL (`sql.polling_token_fetch`): the ORM's version of this query costs several
+    times the CPU on our most frequent request (see `docs/performance.md`).
     """
-    params: list[Any]
-    if at is None:
-        sql, params = _TOKEN_ONLY_SQL, [token_hash]
-    else:
-        sql = _SQL_BY_VENDOR.get(connection.vendor) or _SQL_BY_VENDOR.setdefault(
-            connection.vendor, _token_with_contracts_sql(connection.vendor)
-        )
-        instant = connection.ops.adapt_datetimefield_value(at)
-        params = [token_hash, instant, instant]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
+    found = sql.polling_token_fetch(token_hash=token_hash, at=at)
+    if found is None:
         return None
-    row = rows[0]
-    i = 0
-    parts = []
-    for columns in (_TOKEN, _GRANT, _CLIENT, _PREMISE):
-        parts.append(columns.instance(row[i : i + len(columns)]))
-        i += len(columns)
-    token, grant, client, premise = parts
-    # Fill the relation caches as select_related would.
-    Grant.client.field.set_cached_value(grant, client)
-    Grant.premise.field.set_cached_value(grant, premise)
-    AccessToken.grant.field.set_cached_value(token, grant)
+    token, rows = found
     contracts: dict[str, ContractInForce] = {}
-    for row in rows:
-        if at is None or row[i] is None:
-            continue  # the premise has no contract in force
-        pk, direction, start_at, end_at, updated_at, tariff_id = row[i : i + 6]
-        contracts[direction] = ContractInForce(  # ordered by start: the latest start wins
-            pk=pk,
-            direction=direction,
-            start_at=_aware(start_at),
-            end_at=_aware(end_at),
-            updated_at=_aware(updated_at),
-            tariff_id=tariff_id,
-            tariff_updated_at=_aware(row[i + 6]),
-            tariff_fields=tuple(str(v) for v in row[i + 7 : i + 11]),
+    for row in rows:  # ordered by start: the latest start wins
+        contracts[row.direction] = ContractInForce(
+            pk=row.pk,
+            direction=row.direction,
+            start_at=row.start_at,
+            end_at=row.end_at,
+            updated_at=row.updated_at,
+            tariff_id=row.tariff_id,
+            tariff_updated_at=row.tariff_updated_at,
+            tariff_fields=row.tariff_fields,
         )
     return PollingToken(token=token, contracts=contracts)
 

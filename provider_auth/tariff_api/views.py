@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, Json
 from django.utils import timezone
 
 from accounts.models import Direction
-from accounts.tariffs import rfc3339_utc, tariff_rates_between
+from accounts.tariffs import RateInterval, tariff_rates_between
 from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.server import (
     BearerMalformedError,
@@ -43,6 +43,7 @@ from provider_auth.tariff_api.documents import (
     tariff_document_etag,
     tariff_document_render,
 )
+from provider_auth.tariff_api.formats import tariff_rates_body
 from provider_auth.tariff_api.methods import read_only_endpoint
 from provider_auth.tariff_api.selectors import (
     PollingToken,
@@ -212,36 +213,24 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     )
     if not contracts:
         raise errors.no_tariff()
-    data: list[dict[str, Any]] = []
+    intervals: list[RateInterval] = []
     for contract in contracts:
         # Each contract prices only its own period; a renewal inside the range switches tariff.
         seg_start = max(start, contract.start_at)
         seg_end = min(end, contract.end_at) if contract.end_at else end
-        for interval in tariff_rates_between(tariff=contract.tariff, start=seg_start, end=seg_end):
-            item: dict[str, Any] = {
-                "valid_from": rfc3339_utc(interval.start),
-                "valid_to": rfc3339_utc(interval.end),
-                "unit_rate": float(interval.unit_rate),
-            }
-            if len(interval.tiers) > 1:
-                item["tiers"] = [
-                    {
-                        "unit_rate": float(t.unit_rate),
-                        "to_kwh": None if t.to_kwh is None else float(t.to_kwh),
-                    }
-                    for t in interval.tiers
-                ]
-            data.append(item)
-    current = contracts[-1].tariff
-    body = {
-        "object": "rates",
-        "direction": direction,
-        "currency": current.currency,
-        "timezone": current.timezone,
-        "start_time": rfc3339_utc(start),
-        "end_time": rfc3339_utc(end),
-        "data": data,
-    }
+        intervals += tariff_rates_between(
+            rules=contract.tariff.rules.all(),
+            timezone=contract.tariff.timezone,
+            start=seg_start,
+            end=seg_end,
+        )
+    body = tariff_rates_body(
+        direction=direction,
+        tariff=contracts[-1].tariff,
+        start=start,
+        end=end,
+        intervals=intervals,
+    )
     return _etag_response(request, body)
 
 

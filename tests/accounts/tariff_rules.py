@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Economy 7: the cheap night window every day.
 ECONOMY_7 = [
     ("00:00", "00:30", "0.2900"),
@@ -16,3 +18,8 @@ EV_FLEX = [
     ("19:00", "24:00", "0.2600", [0, 1, 2, 3, 4]),
     ("05:00", "24:00", "0.2400", [5, 6]),
 ]
+
+
+def rule_set_of(tariff: Any) -> dict[str, Any]:
+    """The plain values `tariff_rates_between` prices: a tariff's rules and its time zone."""
+    return {"rules": tariff.rules.all(), "timezone": tariff.timezone}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -68,9 +67,8 @@ def _rate_at(rules, zone: ZoneInfo, instant: dt.datetime) -> Decimal:
 )
 def test_rates_cover_the_period_and_match_the_wall_clock(rules, zone_name, start, length_minutes):
     assert tariff_rules_problems(rules=rules) == []
-    tariff = SimpleNamespace(timezone=zone_name, rules=SimpleNamespace(all=lambda: rules))
     end = start + dt.timedelta(minutes=length_minutes)
-    rates = tariff_rates_between(tariff=tariff, start=start, end=end)
+    rates = tariff_rates_between(rules=rules, timezone=zone_name, start=start, end=end)
     assert rates[0].start == start
     assert rates[-1].end == end
     zone = ZoneInfo(zone_name)

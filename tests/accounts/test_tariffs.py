@@ -10,13 +10,9 @@ from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Contract, Direction, TariffRule
-from accounts.tariffs import (
-    RateInterval,
-    tariff_rates_between,
-    tariff_to_flatpeak,
-    tariff_to_provider_json,
-)
-from tests.accounts.tariff_rules import ECONOMY_7, EV_FLEX
+from accounts.tariffs import RateInterval, tariff_rates_between
+from provider_auth.tariff_api.formats import tariff_to_flatpeak, tariff_to_provider_json
+from tests.accounts.tariff_rules import ECONOMY_7, EV_FLEX, rule_set_of
 
 UTC = dt.UTC
 START = dt.datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
@@ -177,7 +173,9 @@ def test_conversions_only_touch_prefetched_relations(make_contract, make_tariff)
     with CaptureQueriesContext(connection) as queries:
         tariff_to_flatpeak(contract=contract)
         tariff_to_provider_json(contract=contract)
-        tariff_rates_between(tariff=contract.tariff, start=START, end=START + dt.timedelta(days=7))
+        tariff_rates_between(
+            **rule_set_of(contract.tariff), start=START, end=START + dt.timedelta(days=7)
+        )
     assert len(queries) == 0
 
 
@@ -190,7 +188,7 @@ def test_rates_on_the_spring_dst_day_give_economy_7_six_real_hours(make_tariff):
     tariff = make_tariff(name="Economy 7", rules=ECONOMY_7)
     # 2026-03-29 in London: 00:00 GMT (= 00:00Z) to 00:00 BST next day (= 23:00Z), 23 hours.
     rates = tariff_rates_between(
-        tariff=tariff,
+        **rule_set_of(tariff),
         start=dt.datetime(2026, 3, 29, 0, 0, tzinfo=UTC),
         end=dt.datetime(2026, 3, 29, 23, 0, tzinfo=UTC),
     )
@@ -219,7 +217,7 @@ def test_rates_on_the_autumn_dst_day_give_economy_7_eight_real_hours(make_tariff
     tariff = make_tariff(name="Economy 7", rules=ECONOMY_7)
     # 2026-10-25 in London: 00:00 BST (= 24 Oct 23:00Z) to 00:00 GMT (= 25 Oct 24:00Z), 25 hours.
     rates = tariff_rates_between(
-        tariff=tariff,
+        **rule_set_of(tariff),
         start=dt.datetime(2026, 10, 24, 23, 0, tzinfo=UTC),
         end=dt.datetime(2026, 10, 26, 0, 0, tzinfo=UTC),
     )
@@ -237,7 +235,7 @@ def test_rates_are_contiguous_merged_and_clipped_to_the_request(make_tariff):
     # Friday 2026-07-03 18:00 BST to Saturday 06:00 BST.
     start = dt.datetime(2026, 7, 3, 17, 0, tzinfo=UTC)
     end = dt.datetime(2026, 7, 4, 5, 0, tzinfo=UTC)
-    rates = tariff_rates_between(tariff=tariff, start=start, end=end)
+    rates = tariff_rates_between(**rule_set_of(tariff), start=start, end=end)
     assert [(r.start.hour, r.end.hour, str(r.unit_rate)) for r in rates] == [
         (17, 18, "0.3800"),  # 18:00-19:00 BST peak
         (18, 23, "0.2600"),  # 19:00-24:00
@@ -251,7 +249,7 @@ def test_rates_are_contiguous_merged_and_clipped_to_the_request(make_tariff):
 
 @pytest.mark.django_db
 def test_a_flat_tariff_over_a_year_is_one_interval(make_tariff):
-    rates = tariff_rates_between(tariff=make_tariff(), start=START, end=END)
+    rates = tariff_rates_between(**rule_set_of(make_tariff()), start=START, end=END)
     assert len(rates) == 1
     assert (rates[0].start, rates[0].end) == (START, END)
 
@@ -260,7 +258,7 @@ def test_a_flat_tariff_over_a_year_is_one_interval(make_tariff):
 def test_rates_need_aware_datetimes(make_tariff):
     with pytest.raises(ValueError):
         tariff_rates_between(
-            tariff=make_tariff(),
+            **rule_set_of(make_tariff()),
             start=dt.datetime(2026, 1, 1),  # noqa: DTZ001
             end=dt.datetime(2026, 1, 2),  # noqa: DTZ001
         )
@@ -271,7 +269,7 @@ def test_a_year_of_ev_flex_is_contiguous_and_counts_every_real_hour(make_tariff)
     tariff = make_tariff(name="EV Flex", rules=EV_FLEX)
     start = dt.datetime(2026, 1, 1, tzinfo=UTC)
     end = dt.datetime(2027, 1, 1, tzinfo=UTC)
-    rates = tariff_rates_between(tariff=tariff, start=start, end=end)
+    rates = tariff_rates_between(**rule_set_of(tariff), start=start, end=end)
     assert rates[0].start == start and rates[-1].end == end
     assert all(
         a.end == b.start and a.unit_rate != b.unit_rate
@@ -285,7 +283,7 @@ def test_a_year_of_ev_flex_is_contiguous_and_counts_every_real_hour(make_tariff)
 def test_rates_refuse_instants_at_the_edge_of_the_calendar(make_tariff):
     with pytest.raises(ValueError):
         tariff_rates_between(
-            tariff=make_tariff(),
+            **rule_set_of(make_tariff()),
             start=dt.datetime(9999, 1, 1, tzinfo=UTC),
             end=dt.datetime(9999, 12, 31, tzinfo=UTC),
         )

@@ -126,7 +126,7 @@ def test_benchmark_views_do_not_exist_unless_switched_on(client: Client, db: Any
     assert client.get("/bench/single-row", secure=True).status_code == HTTPStatus.NOT_FOUND
 
 
-@override_settings(BENCHMARK_VIEWS=True)
+@override_settings(ROOT_URLCONF="benchmarks.urls")
 def test_benchmark_single_row_view_looks_the_bearer_token_up(
     client: Client, db: Any, django_assert_num_queries: Any
 ) -> None:

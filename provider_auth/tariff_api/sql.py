@@ -1,0 +1,236 @@
+"""Hand-written SQL of the tariff poll path: the bearer token with its grant, client and premise,
+and the premise's contracts in force, in one query.
+
+Why by hand: this is the query of every request FlatPeak makes, and Django spends several times
+its run time compiling the equivalent queryset (joins through `select_related` and a
+`FilteredRelation`) and building the instances — measured with
+`benchmarks/tariff_service_time.py`, see "Hand-written SQL: what it saves" in
+`docs/performance.md`. Everything else on the path uses the ORM.
+
+Rules that keep it honest: every table and column name comes from the models' `_meta` (a
+renamed field or table changes the SQL with it); values are parameters, never formatted in;
+rows become model instances the way the ORM builds them (`Model.from_db` after each field's
+conversion), and `tests/provider_auth/tariff_api/test_sql.py` checks them field for field
+against the ORM's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from django.db import connection, models
+
+from accounts.models import Contract, Premise, Tariff
+from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
+
+
+def _q(name: str) -> str:
+    # Standard SQL quoting, which both PostgreSQL and SQLite accept.
+    return f'"{name}"'
+
+
+def _table(model: type[models.Model]) -> str:
+    return _q(model._meta.db_table)
+
+
+def _column(model: type[models.Model], name: str, *, quoted: bool = True) -> str:
+    field = model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return _q(column) if quoted else column
+
+
+def _aware(value: Any) -> Any:
+    # SQLite returns naive datetimes (stored in UTC); PostgreSQL aware ones.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _json(value: Any) -> Any:
+    # Django has the drivers hand JSON over as text and decodes it in the field.
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class _Columns:
+    """Some columns of a model, in its field order, read from a raw row into a model instance
+    the way the ORM would (`Model.from_db`, the field's value conversion, nothing deferred that
+    the API reads)."""
+
+    def __init__(self, model: type[models.Model], alias: str, names: tuple[str, ...]) -> None:
+        fields = [f for f in model._meta.concrete_fields if f.attname in names]
+        if len(fields) != len(names):
+            raise ValueError(f"{model.__name__} has no column among {names}")
+        self.model = model
+        self.attnames = [f.attname for f in fields]
+        # Aliased so the names stay unique inside the common table expression below.
+        self.sql = ", ".join(f"{alias}.{_q(f.column)} AS {alias}_{f.column}" for f in fields)
+        self.convert = [
+            _aware
+            if isinstance(f, models.DateTimeField)
+            else _json
+            if isinstance(f, models.JSONField)
+            else bool
+            if isinstance(f, models.BooleanField)
+            else _identity
+            for f in fields
+        ]
+
+    def __len__(self) -> int:
+        return len(self.attnames)
+
+    def instance(self, values: Sequence[Any]) -> Any:
+        converted = [c(v) for c, v in zip(self.convert, values, strict=True)]
+        return self.model.from_db("default", self.attnames, converted)
+
+
+TOKEN = _Columns(
+    AccessToken,
+    "t",
+    ("id", "grant_id", "token_hash", "scope", "created_at", "expires_at", "revoked_at"),
+)
+GRANT = _Columns(Grant, "g", ("id", "premise_id", "client_id", "directions", "status"))
+CLIENT = _Columns(OAuthClient, "c", ("id", "is_active"))
+PREMISE = _Columns(
+    Premise,
+    "p",
+    (
+        "id",
+        "reference",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "post_code",
+        "country_code",
+        "updated_at",
+    ),
+)
+CONTRACT_FIELDS = ("id", "direction", "start_at", "end_at", "updated_at", "tariff")
+# Everything of the tariff its document's version depends on besides the rules (stored values).
+TARIFF_FIELDS = ("updated_at", "name", "currency", "timezone", "standing_charge")
+
+
+def _join(alias: str, model: type[models.Model], on: str) -> str:
+    return f"JOIN {_table(model)} {alias} ON {on}"
+
+
+TOKEN_ONLY_SQL = f"""
+SELECT {TOKEN.sql}, {GRANT.sql}, {CLIENT.sql}, {PREMISE.sql}
+FROM {_table(AccessToken)} t
+{_join("g", Grant, f"g.{_column(Grant, 'id')} = t.{_column(AccessToken, 'grant')}")}
+{_join("c", OAuthClient, f"c.{_column(OAuthClient, 'id')} = g.{_column(Grant, 'client')}")}
+{_join("p", Premise, f"p.{_column(Premise, 'id')} = g.{_column(Grant, 'premise')}")}
+WHERE t.{_column(AccessToken, "token_hash")} = %s
+"""  # noqa: S608 (identifiers from the models; the value is a parameter)
+
+# The token's row first, then the contracts in force at the premise it reaches. On PostgreSQL
+# the MATERIALIZED fence has the two joins planned apart: two small join problems instead of one
+# six-relation search, a third less planning (measured ~0.37 ms → ~0.25 ms of server CPU).
+# The "in force" condition is `accounts.models.contract_in_force_q` written out.
+_WITH_CONTRACTS_SQL = """
+WITH polling AS {materialized} ({token_only})
+SELECT polling.*, {contract_columns}
+FROM polling
+LEFT JOIN {contract} k ON k.{k_premise} = polling.g_{g_premise}
+     AND k.{k_start} <= %s AND (k.{k_end} IS NULL OR k.{k_end} > %s)
+LEFT JOIN {tariff} f ON f.{f_id} = k.{k_tariff}
+ORDER BY k.{k_start}, k.{k_id}
+"""
+_CONTRACT_COLUMNS = ", ".join(
+    [f"k.{_column(Contract, name)}" for name in CONTRACT_FIELDS]
+    + [f"f.{_column(Tariff, name)}" for name in TARIFF_FIELDS]
+)
+
+
+def _token_with_contracts_sql(vendor: str) -> str:
+    return _WITH_CONTRACTS_SQL.format(
+        # SQLite plans a CTE on its own already (and knows the keyword only since 3.35).
+        materialized="MATERIALIZED" if vendor == "postgresql" else "",
+        token_only=TOKEN_ONLY_SQL,
+        contract_columns=_CONTRACT_COLUMNS,
+        contract=_table(Contract),
+        tariff=_table(Tariff),
+        k_premise=_column(Contract, "premise"),
+        g_premise=_column(Grant, "premise", quoted=False),
+        k_start=_column(Contract, "start_at"),
+        k_end=_column(Contract, "end_at"),
+        k_tariff=_column(Contract, "tariff"),
+        k_id=_column(Contract, "id"),
+        f_id=_column(Tariff, "id"),
+    )
+
+
+_SQL_BY_VENDOR: dict[str, str] = {}
+
+
+class ContractRow(NamedTuple):
+    """A contract in force as the poll query reads it, with its tariff's versioned fields."""
+
+    pk: int
+    direction: str
+    start_at: dt.datetime
+    end_at: dt.datetime | None
+    updated_at: dt.datetime
+    tariff_id: int
+    tariff_updated_at: dt.datetime
+    tariff_fields: tuple[str, ...]  # name, currency, timezone, standing charge, as text
+
+
+def polling_token_fetch(
+    *, token_hash: str, at: dt.datetime | None
+) -> tuple[AccessToken, list[ContractRow]] | None:
+    """The access token stored under `token_hash`, its `grant`, `grant.client` and
+    `grant.premise` loaded, and — when `at` is given — the premise's contracts in force at `at`,
+    oldest start first. One query; None when no such token exists."""
+    params: list[Any]
+    if at is None:
+        query, params = TOKEN_ONLY_SQL, [token_hash]
+    else:
+        query = _SQL_BY_VENDOR.get(connection.vendor) or _SQL_BY_VENDOR.setdefault(
+            connection.vendor, _token_with_contracts_sql(connection.vendor)
+        )
+        instant = connection.ops.adapt_datetimefield_value(at)
+        params = [token_hash, instant, instant]
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    row = rows[0]
+    i = 0
+    parts = []
+    for columns in (TOKEN, GRANT, CLIENT, PREMISE):
+        parts.append(columns.instance(row[i : i + len(columns)]))
+        i += len(columns)
+    token, grant, client, premise = parts
+    # Fill the relation caches as select_related would.
+    Grant.client.field.set_cached_value(grant, client)
+    Grant.premise.field.set_cached_value(grant, premise)
+    AccessToken.grant.field.set_cached_value(token, grant)
+    contracts: list[ContractRow] = []
+    for row in rows:
+        if at is None or row[i] is None:
+            continue  # the premise has no contract in force
+        pk, direction, start_at, end_at, updated_at, tariff_id = row[i : i + 6]
+        contracts.append(
+            ContractRow(
+                pk=pk,
+                direction=direction,
+                start_at=_aware(start_at),
+                end_at=_aware(end_at),
+                updated_at=_aware(updated_at),
+                tariff_id=tariff_id,
+                tariff_updated_at=_aware(row[i + 6]),
+                tariff_fields=tuple(str(v) for v in row[i + 7 : i + 11]),
+            )
+        )
+    return token, contracts

@@ -1,0 +1,168 @@
+"""The tariff poll path's hand-written SQL reads exactly what the ORM would, field for field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db.models import F, FilteredRelation
+from django.utils import timezone
+
+from accounts.models import Contract, Direction, Premise, Tariff, contract_in_force_q
+from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
+from provider_auth.oauth.tokens import secret_hash
+from provider_auth.tariff_api import sql
+
+pytestmark = pytest.mark.django_db
+
+_K = "grant__premise__contracts__"
+
+
+def _orm_token(token_hash: str) -> AccessToken:
+    return AccessToken.objects.select_related("grant__client", "grant__premise").get(
+        token_hash=token_hash
+    )
+
+
+def _orm_contracts(token_hash: str, at: dt.datetime) -> list[sql.ContractRow]:
+    """The same question asked through the ORM (what the SQL replaces)."""
+    rows = (
+        AccessToken.objects.filter(token_hash=token_hash)
+        .annotate(
+            k=FilteredRelation(
+                "grant__premise__contracts", condition=contract_in_force_q(at, prefix=_K)
+            )
+        )
+        .filter(k__isnull=False)
+        .annotate(
+            **{f"k_{name}": F(f"k__{name}") for name in sql.CONTRACT_FIELDS},
+            **{f"f_{name}": F(f"k__tariff__{name}") for name in sql.TARIFF_FIELDS},
+        )
+        .order_by("k__start_at", "k__id")
+    )
+    return [
+        sql.ContractRow(
+            pk=row.k_id,
+            direction=row.k_direction,
+            start_at=row.k_start_at,
+            end_at=row.k_end_at,
+            updated_at=row.k_updated_at,
+            tariff_id=row.k_tariff,
+            tariff_updated_at=row.f_updated_at,
+            tariff_fields=(
+                row.f_name,
+                row.f_currency,
+                row.f_timezone,
+                str(row.f_standing_charge),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _values(instance: Any, attnames: list[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in attnames}
+
+
+@pytest.fixture
+def premise_with_contracts(make_premise, make_contract, make_tariff) -> Any:
+    now = timezone.now()
+    premise = make_premise()
+    make_contract(  # ended: not in force
+        premise=premise, start_at=now - dt.timedelta(days=400), end_at=now - dt.timedelta(days=30)
+    )
+    make_contract(premise=premise, start_at=now - dt.timedelta(days=30), end_at=None)
+    make_contract(
+        premise=premise,
+        tariff=make_tariff(name="Solar Export", standing_charge="0"),
+        direction=Direction.EXPORT,
+        start_at=now - dt.timedelta(days=10),
+        end_at=now + dt.timedelta(days=10),
+    )
+    return premise
+
+
+@pytest.fixture
+def token_for(flatpeak_client: Any) -> Callable[..., str]:
+    from provider_auth.oauth.services import grant_issue
+
+    def issue(premise: Any) -> str:
+        _, tokens = grant_issue(
+            customer=premise.customer,
+            premise=premise,
+            client=flatpeak_client[0],
+            directions=["IMPORT", "EXPORT"],
+        )
+        return secret_hash(tokens.access_token)
+
+    return issue
+
+
+@pytest.mark.parametrize("with_contracts", [True, False])
+def test_the_token_grant_client_and_premise_equal_the_orms(
+    premise_with_contracts: Any, token_for: Callable[..., str], with_contracts: bool
+) -> None:
+    digest = token_for(premise_with_contracts)
+    found = sql.polling_token_fetch(
+        token_hash=digest, at=timezone.now() if with_contracts else None
+    )
+    assert found is not None
+    token, _ = found
+    expected = _orm_token(digest)
+    assert _values(token, sql.TOKEN.attnames) == _values(expected, sql.TOKEN.attnames)
+    assert _values(token.grant, sql.GRANT.attnames) == _values(expected.grant, sql.GRANT.attnames)
+    assert _values(token.grant.client, sql.CLIENT.attnames) == _values(
+        expected.grant.client, sql.CLIENT.attnames
+    )
+    assert _values(token.grant.premise, sql.PREMISE.attnames) == _values(
+        expected.grant.premise, sql.PREMISE.attnames
+    )
+
+
+def test_the_contracts_in_force_equal_the_orms(
+    premise_with_contracts: Any, token_for: Callable[..., str]
+) -> None:
+    digest = token_for(premise_with_contracts)
+    at = timezone.now()
+    found = sql.polling_token_fetch(token_hash=digest, at=at)
+    assert found is not None
+    _, contracts = found
+    assert len(contracts) == 2
+    # The standing charge is kept as the driver's text (PostgreSQL "0.4500", SQLite "0.45"): it
+    # feeds the document's version, which must not change under a deploy. Same number either way.
+    assert [_with_decimal_charge(row) for row in contracts] == [
+        _with_decimal_charge(row) for row in _orm_contracts(digest, at)
+    ]
+
+
+def _with_decimal_charge(row: sql.ContractRow) -> sql.ContractRow:
+    *text, charge = row.tariff_fields
+    return row._replace(tariff_fields=(*text, Decimal(charge)))
+
+
+def test_a_premise_without_a_contract_in_force_still_finds_its_token(
+    make_premise: Callable[..., Any], token_for: Callable[..., str]
+) -> None:
+    digest = token_for(make_premise())
+    found = sql.polling_token_fetch(token_hash=digest, at=timezone.now())
+    assert found is not None
+    assert found[1] == [] == _orm_contracts(digest, timezone.now())
+    assert found[0].pk == _orm_token(digest).pk
+
+
+def test_an_unknown_token_finds_nothing(db: Any) -> None:
+    assert sql.polling_token_fetch(token_hash="0" * 64, at=timezone.now()) is None
+    assert sql.polling_token_fetch(token_hash="0" * 64, at=None) is None
+
+
+def test_the_sql_names_the_models_own_tables() -> None:
+    expected = {
+        model._meta.db_table
+        for model in (AccessToken, Grant, OAuthClient, Premise, Contract, Tariff)
+    }
+    query = sql._token_with_contracts_sql("postgresql")
+    assert set(re.findall(r'(?:FROM|JOIN) "([^"]+)"', query)) == expected
