@@ -233,7 +233,9 @@ def test_day_and_night_windows_are_read_from_the_rates_not_assumed(
         ("00:30", "07:30", Decimal("0.130725")),
         ("07:30", "24:00", Decimal("0.2961")),
     ]
-    rates = tariff_rates_between(tariff=tariff, start=utc(2026, 11, 26), end=utc(2026, 11, 27))  # type: ignore[arg-type]
+    rates = tariff_rates_between(
+        rules=tariff.rules, timezone=tariff.timezone, start=utc(2026, 11, 26), end=utc(2026, 11, 27)
+    )
     assert [(r.start.hour, r.start.minute, r.unit_rate) for r in rates] == [
         (0, 0, Decimal("0.2961")),
         (0, 30, Decimal("0.130725")),
