@@ -101,6 +101,7 @@ query AccountSupplyPoints($accountNumber: String!, $validAfter: DateTime) {
           validTo
           isRevoked
           tariff {
+            __typename
             ... on StandardTariff { tariffCode productCode displayName }
             ... on DayNightTariff { tariffCode productCode displayName }
             ... on ThreeRateTariff { tariffCode productCode displayName }
@@ -220,6 +221,9 @@ class KrakenTariffSource:
         self._token_expires: float = 0.0
         self._token_lock = threading.Lock()
         self._names: dict[str, str] = {}
+        # GraphQL's tariff type per code, once an account naming it has been read here: a
+        # HalfHourlyTariff is priced per interval even on a day whose prices are not out yet.
+        self._kinds: dict[str, str] = {}
 
     # --- configuration ---
 
@@ -522,6 +526,7 @@ class KrakenTariffSource:
                             "end": end,
                             "code": code,
                             "name": str(tariff.get("displayName") or code)[:120],  # type: ignore[union-attr]
+                            "kind": str(tariff.get("__typename") or ""),  # type: ignore[union-attr]
                         }
                     )
                 parsed_agreements.sort(key=lambda a: a["start"])
@@ -556,6 +561,7 @@ class KrakenTariffSource:
         for point in place["points"]:
             for agreement in point["agreements"]:
                 self._names[agreement["code"]] = agreement["name"]
+                self._kinds[agreement["code"]] = agreement.get("kind", "")
         terms = [
             ContractTerm(
                 supply_point_reference=reference,
@@ -710,7 +716,8 @@ class KrakenTariffSource:
             )
         else:
             rows = self._rows_for_day(code=code, kind="standard-unit-rates", day=day)
-            if _windowed(rows):  # a new price every half hour (Agile) or every window (Go)
+            half_hourly = self._kinds.get(code) == "HalfHourlyTariff"
+            if half_hourly or _windowed(rows):  # a price per half hour (Agile) or window (Go)
                 pricing, rules = "published", RuleSet()
                 used.append(["published", code])
             else:
@@ -787,7 +794,7 @@ class KrakenTariffSource:
         rows: list[Row] = []
         for day in self._days(start, end):
             rows.extend(self._rows_for_day(code=code, kind="standard-unit-rates", day=day))
-        if not _windowed(rows):
+        if not _windowed(rows) and self._kinds.get(code) != "HalfHourlyTariff":
             raise ValueError("a schedule tariff has no price series; price it by its rules")
         unique = sorted({r[0]: r for r in rows if r[1] is not None}.values(), key=lambda r: r[0])
         closed = [(a, b, v) for a, b, v in unique if b is not None]

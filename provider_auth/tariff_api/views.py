@@ -27,7 +27,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils import timezone
 
-from accounts.models import Direction
+from accounts.models import Direction, Premise, Tariff
+from accounts.sources import tariff_source
 from accounts.tariffs import RateInterval, tariff_rates_between
 from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.server import (
@@ -37,7 +38,7 @@ from provider_auth.oauth.server import (
     bearer_token_value,
 )
 from provider_auth.ops.metrics import tariff_request_observe
-from provider_auth.tariff_api import errors
+from provider_auth.tariff_api import errors, sourced
 from provider_auth.tariff_api.documents import (
     documents,
     tariff_document_etag,
@@ -164,10 +165,12 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     output = request.GET.get("format", "provider")
     if output not in FORMATS:
         raise errors.bad_request("invalid_format", "format must be provider or flatpeak.")
+    premise = polling.token.grant.premise
+    if not sourced.source_is_local():
+        return _sourced_tariff_current(request, premise=premise, direction=direction, output=output)
     in_force = polling.contracts.get(direction)
     if in_force is None:
         raise errors.no_tariff()
-    premise = polling.token.grant.premise
     etag = tariff_document_etag(premise=premise, contract=in_force, output=output)
     if _if_none_match(request, etag):
         return _not_modified(etag)
@@ -180,6 +183,38 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
             documents.put(etag, payload)
     return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
+
+
+def _sourced_tariff_current(
+    request: HttpRequest, *, premise: Premise, direction: str, output: str
+) -> HttpResponse:
+    """The current tariff from a billing platform's source (see `sourced`): the ETag comes from
+    the source's data versions, so a 304 costs the token, the customer and cache look-ups."""
+    customer = sourced.premise_customer(premise=premise)
+    with sourced.source_answers() as freshness:
+        contract, tariff = sourced.current_tariff_get(
+            source=tariff_source(),
+            customer=customer,
+            premise=premise,
+            direction=direction,
+            at=timezone.now(),
+        )
+    etag = sourced.sourced_document_etag(
+        premise=premise, contract=contract, tariff=tariff, output=output
+    )
+    if _if_none_match(request, etag):
+        return sourced.stale_mark(_not_modified(etag), freshness)
+    payload = documents.get(etag)
+    if payload is None:
+        payload = tariff_document_render(
+            contract=sourced.contract_model_build(
+                premise=premise, contract=contract, tariff=tariff
+            ),
+            output=output,
+        )
+        documents.put(etag, payload)
+    response = _cacheable(HttpResponse(payload, content_type="application/json"), etag)
+    return sourced.stale_mark(response, freshness)
 
 
 def _instant(request: HttpRequest, name: str) -> dt.datetime:
@@ -208,6 +243,26 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         raise errors.bad_request("invalid_time_range", "end_time must be after start_time.")
     if end - start > MAX_RANGE:
         raise errors.bad_request("invalid_time_range", "The range may span at most 7 days.")
+    if not sourced.source_is_local():
+        premise = token.grant.premise
+        customer = sourced.premise_customer(premise=premise)
+        with sourced.source_answers() as freshness:
+            sourced_intervals, tariff = sourced.rate_intervals_between(
+                source=tariff_source(),
+                customer=customer,
+                premise=premise,
+                direction=direction,
+                start=start,
+                end=end,
+            )
+        body = tariff_rates_body(
+            direction=direction,
+            tariff=Tariff(currency=tariff.currency, timezone=tariff.timezone),
+            start=start,
+            end=end,
+            intervals=sourced_intervals,
+        )
+        return sourced.stale_mark(_etag_response(request, body), freshness)
     contracts = contract_list_overlapping(
         premise=token.grant.premise, direction=direction, start=start, end=end
     )

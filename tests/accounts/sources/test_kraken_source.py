@@ -596,3 +596,14 @@ def test_calls_and_cache_use_are_measured(kraken: KrakenTariffSource) -> None:
         sample("fp_tariff_source_cache_total", misses),
     ]
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
+
+
+def test_a_half_hourly_tariff_stays_published_on_a_day_without_prices_yet(
+    kraken: KrakenTariffSource,
+) -> None:
+    at = utc(2026, 11, 3, 12)  # no Agile prices were recorded for this day
+    contract = _contract(kraken, SINGLE, "KRP-1000001", at)
+    tariff = kraken.tariff(contract=contract, at=at)
+    assert tariff.pricing == "published"
+    series = kraken.prices_between(contract=contract, start=at, end=at + dt.timedelta(hours=2))
+    assert series.intervals == () and series.published_until is None

@@ -1,0 +1,239 @@
+"""The tariff API answered from a tariff source other than our own database (e.g. Kraken).
+
+With the default `LocalTariffSource` the views keep their folded poll query (the token, the
+contracts in force and their versions in one round trip), which is that source's behaviour with
+the query budget kept. With any other source the grant's premise names the supply point (its
+reference) and the premise's customer the account (`account_number`); contracts, tariffs and
+prices come from the source — from the shared cache while fresh — and are rendered by the same
+wire formats, through unsaved model instances, so FlatPeak receives exactly the same shapes.
+
+When the source answers from remembered data (its platform is down), responses say so in the
+`Tariff-Source-Stale` header (seconds since the data was fetched). When it cannot answer at all,
+a FlatPeak-style 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from http import HTTPStatus
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+
+from accounts.models import Contract, Premise, Tariff, TariffRule, User
+from accounts.sources import tariff_source
+from accounts.sources.base import (
+    ContractTerm,
+    Freshness,
+    SupplyAccountNotFound,
+    TariffDefinition,
+    TariffSource,
+    TariffSourceError,
+    TariffSourceMisconfigured,
+    TariffSourceUnavailable,
+    freshness_scope,
+)
+from accounts.sources.local import LocalTariffSource
+from accounts.tariffs import RateInterval, Tier, tariff_rates_between
+from provider_auth.tariff_api import errors
+from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION
+
+logger = logging.getLogger(__name__)
+
+STALE_HEADER = "Tariff-Source-Stale"
+# Our stand-in models never touch the database; a primary key only lets Django's related
+# managers read the rules we fill in.
+_UNSAVED_PK = -1
+
+
+def source_is_local() -> bool:
+    return isinstance(tariff_source(), LocalTariffSource)
+
+
+def source_unavailable(retry_after: int | None = None) -> errors.TariffApiError:
+    seconds = retry_after or int(getattr(settings, "TARIFF_SOURCE_RETRY_AFTER", 300))
+    return errors.TariffApiError(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "tariff_source_unavailable",
+        "The provider's billing system cannot be reached; retry after the number of seconds "
+        "in Retry-After.",
+        type="api_error",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+@contextmanager
+def source_answers() -> Iterator[Freshness]:
+    """Map the source's typed errors to the API's: no account → no tariff; unavailable or
+    misconfigured → 503 with Retry-After (the operator sees the cause in the log)."""
+    with freshness_scope() as freshness:
+        try:
+            yield freshness
+        except SupplyAccountNotFound as e:
+            raise errors.no_tariff() from e
+        except TariffSourceUnavailable as e:
+            raise source_unavailable(e.retry_after) from e
+        except TariffSourceMisconfigured as e:
+            logger.error("The tariff source is misconfigured: %s", e)
+            raise source_unavailable() from e
+        except TariffSourceError as e:
+            logger.warning("The tariff source failed: %s", e)
+            raise source_unavailable() from e
+
+
+def stale_mark(response: HttpResponse, freshness: Freshness) -> HttpResponse:
+    if freshness.stale:
+        response[STALE_HEADER] = str(freshness.age_seconds(now=timezone.now()))
+    return response
+
+
+def premise_customer(*, premise: Premise) -> User:
+    """The customer owning the grant's premise: the account the source reads (one query)."""
+    customer = User.objects.only("pk", "account_number").filter(premises__pk=premise.pk).first()
+    if customer is None:
+        raise errors.no_tariff()
+    return customer
+
+
+def contract_model_build(
+    *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition
+) -> Contract:
+    """An unsaved `Contract` with its `Tariff` and rules filled in, for the wire formats."""
+    model = Tariff(
+        pk=_UNSAVED_PK,
+        name=tariff.name,
+        currency=tariff.currency,
+        timezone=tariff.timezone,
+        standing_charge=tariff.standing_charge,
+        pricing=tariff.pricing,
+        prices_include_vat=tariff.prices_include_vat,
+        bidding_zone=tariff.bidding_zone,
+    )
+    rules = [
+        TariffRule(
+            tariff=model,
+            months=list(rule.months),
+            weekdays=list(rule.weekdays),
+            valid_from=rule.valid_from,
+            valid_to=rule.valid_to,
+            unit_rate=rule.unit_rate,
+            tier_to_kwh=rule.tier_to_kwh,
+            surcharge_fixed=rule.surcharge_fixed,
+            surcharge_percentage=rule.surcharge_percentage,
+        )
+        for rule in tariff.rules
+    ]
+    queryset = model.rules.all()
+    queryset._result_cache = rules  # type: ignore[attr-defined]
+    queryset._prefetch_done = True  # type: ignore[attr-defined]
+    model._prefetched_objects_cache = {"rules": queryset}  # type: ignore[attr-defined]
+    return Contract(
+        premise=premise,
+        tariff=model,
+        direction=contract.direction,
+        start_at=contract.start_at,
+        end_at=contract.end_at,
+    )
+
+
+def sourced_document_etag(
+    *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition, output: str
+) -> str:
+    """A strong ETag from the source's data versions: the same on every worker and instance."""
+    parts = [
+        "sourced",
+        str(DOCUMENT_SCHEMA_VERSION),
+        output,
+        contract.direction,
+        contract.tariff_key,
+        contract.version,
+        tariff.version,
+        str(premise.pk),
+        premise.reference,
+        *(str(v) for v in premise.postal_address().values()),
+        "" if premise.updated_at is None else premise.updated_at.isoformat(),
+    ]
+    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+def current_tariff_get(
+    *, source: TariffSource, customer: User, premise: Premise, direction: str, at: dt.datetime
+) -> tuple[ContractTerm, TariffDefinition]:
+    contract = source.contract_in_force(
+        customer=customer, reference=premise.reference, direction=direction, at=at
+    )
+    if contract is None:
+        raise errors.no_tariff()
+    return contract, source.tariff(contract=contract, at=at)
+
+
+def rate_intervals_between(
+    *,
+    source: TariffSource,
+    customer: User,
+    premise: Premise,
+    direction: str,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> tuple[list[RateInterval], TariffDefinition]:
+    """The concrete rates of [start, end) across the contracts overlapping it, each tariff as in
+    force over its own stretch (a flat rate's announced change splits the stretch); published
+    prices only where published. Returns the intervals and the last tariff (for its currency)."""
+    contracts = source.contracts_overlapping(
+        customer=customer, reference=premise.reference, direction=direction, start=start, end=end
+    )
+    if not contracts:
+        raise errors.no_tariff()
+    intervals: list[RateInterval] = []
+    last: TariffDefinition | None = None
+    for contract in contracts:
+        cursor = max(start, contract.start_at)
+        stop = min(end, contract.end_at) if contract.end_at else end
+        while cursor < stop:
+            tariff = source.tariff(contract=contract, at=cursor)
+            piece_end = stop
+            if tariff.valid_until is not None and cursor < tariff.valid_until < stop:
+                piece_end = tariff.valid_until
+            if tariff.pricing == "schedule":
+                intervals += tariff_rates_between(
+                    # Frozen rules read like TariffRule's fields (RuleLike spells them mutable).
+                    rules=tariff.rules,  # type: ignore[arg-type]
+                    timezone=tariff.timezone,
+                    start=cursor,
+                    end=piece_end,
+                )
+            else:
+                series = source.prices_between(contract=contract, start=cursor, end=piece_end)
+                intervals += [
+                    RateInterval(
+                        start=p.valid_from,
+                        end=p.valid_to,
+                        unit_rate=Decimal(p.rate),
+                        tiers=(Tier(to_kwh=None, unit_rate=Decimal(p.rate)),),
+                    )
+                    for p in series.intervals
+                ]
+            last = tariff
+            cursor = piece_end
+    assert last is not None  # noqa: S101 (contracts is not empty and each has a stretch)
+    return intervals, last
+
+
+__all__ = [
+    "STALE_HEADER",
+    "contract_model_build",
+    "current_tariff_get",
+    "premise_customer",
+    "rate_intervals_between",
+    "source_answers",
+    "source_is_local",
+    "source_unavailable",
+    "sourced_document_etag",
+    "stale_mark",
+]
