@@ -1,4 +1,5 @@
-"""Ask the configured tariff source about one account and print what it answers."""
+"""Ask the configured tariff source about one account; print what it answers and exactly what
+FlatPeak would receive from the tariff API (our format and FlatPeak's)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Premise, User
 from accounts.prices import local_day_bounds
 from accounts.sources import tariff_source, tariff_source_path
 from accounts.sources.base import (
     DIRECTIONS,
     SupplyAccountNotFound,
+    SupplyPoint,
     TariffSourceError,
     TariffSourceMalformed,
     TariffSourceMisconfigured,
     TariffSourceUnavailable,
     freshness_scope,
 )
+from provider_auth.tariff_api.documents import tariff_document_render
+from provider_auth.tariff_api.sourced import contract_model_build
 
 
 def _customer(account: str) -> User:
@@ -32,6 +36,12 @@ def _customer(account: str) -> User:
         or User.objects.filter(email__iexact=account).first()
     )
     return found or User(account_number=account)
+
+
+def _premise(point: SupplyPoint) -> Premise:
+    """The premise a grant for this supply point names (ours if stored, else its mirror)."""
+    stored = Premise.objects.filter(reference=point.reference).first()
+    return stored or Premise(reference=point.reference, **point.address.as_dict())
 
 
 def _instant(value: str) -> dt.datetime:
@@ -50,7 +60,8 @@ class Command(BaseCommand):
     help = (
         "Print what the configured tariff source (TARIFF_SOURCE) answers for ACCOUNT (an account "
         "number, or a customer's email): supply points, the contract in force, its tariff and "
-        "the day's prices. Exits non-zero with the reason when the source cannot answer."
+        "the day's prices, and the tariff documents FlatPeak would receive in both formats. "
+        "Exits non-zero with the reason when the source cannot answer."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -120,6 +131,13 @@ class Command(BaseCommand):
             )
             for rule in tariff.rules:
                 self.stdout.write(f"    {rule.valid_from}–{rule.valid_to} {rule.unit_rate}/kWh")
+            point = next(p for p in points if p.reference == reference)
+            document = contract_model_build(
+                premise=_premise(point), contract=contract, tariff=tariff
+            )
+            for output in ("provider", "flatpeak"):
+                body = tariff_document_render(contract=document, output=output).decode()
+                self.stdout.write(f"  GET /api/v1/tariff?format={output} would answer: {body}")
             if tariff.pricing != "schedule":
                 day = at.astimezone(ZoneInfo(tariff.timezone)).date()
                 start, end_at = local_day_bounds(day=day, timezone=tariff.timezone)
