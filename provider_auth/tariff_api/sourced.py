@@ -26,7 +26,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 
-from accounts.models import Contract, Premise, Tariff, TariffRule, User
+from accounts.models import Contract, Premise, User
 from accounts.sources import tariff_source
 from accounts.sources.base import (
     ContractTerm,
@@ -40,6 +40,7 @@ from accounts.sources.base import (
     freshness_scope,
 )
 from accounts.sources.local import LocalTariffSource
+from accounts.sources.stand_ins import contract_stand_in
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
 from provider_auth.tariff_api import errors
 from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION
@@ -47,9 +48,6 @@ from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION
 logger = logging.getLogger(__name__)
 
 STALE_HEADER = "Tariff-Source-Stale"
-# Our stand-in models never touch the database; a primary key only lets Django's related
-# managers read the rules we fill in.
-_UNSAVED_PK = -1
 
 
 def source_is_local() -> bool:
@@ -105,41 +103,7 @@ def contract_model_build(
     *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition
 ) -> Contract:
     """An unsaved `Contract` with its `Tariff` and rules filled in, for the wire formats."""
-    model = Tariff(
-        pk=_UNSAVED_PK,
-        name=tariff.name,
-        currency=tariff.currency,
-        timezone=tariff.timezone,
-        standing_charge=tariff.standing_charge,
-        pricing=tariff.pricing,
-        prices_include_vat=tariff.prices_include_vat,
-        bidding_zone=tariff.bidding_zone,
-    )
-    rules = [
-        TariffRule(
-            tariff=model,
-            months=list(rule.months),
-            weekdays=list(rule.weekdays),
-            valid_from=rule.valid_from,
-            valid_to=rule.valid_to,
-            unit_rate=rule.unit_rate,
-            tier_to_kwh=rule.tier_to_kwh,
-            surcharge_fixed=rule.surcharge_fixed,
-            surcharge_percentage=rule.surcharge_percentage,
-        )
-        for rule in tariff.rules
-    ]
-    queryset = model.rules.all()
-    queryset._result_cache = rules  # type: ignore[attr-defined]
-    queryset._prefetch_done = True  # type: ignore[attr-defined]
-    model._prefetched_objects_cache = {"rules": queryset}  # type: ignore[attr-defined]
-    return Contract(
-        premise=premise,
-        tariff=model,
-        direction=contract.direction,
-        start_at=contract.start_at,
-        end_at=contract.end_at,
-    )
+    return contract_stand_in(premise=premise, contract=contract, tariff=tariff)
 
 
 def sourced_document_etag(

@@ -7,6 +7,7 @@ reference and address) are all it stores; contracts and prices come from Kraken.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -14,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Contract, Premise, User
 from provider_auth.oauth.services import grant_issue
@@ -23,6 +25,14 @@ from tests.accounts.sources.conftest import kraken_settings, replay  # noqa: F40
 from tests.accounts.sources.kraken_replay import KrakenReplay
 
 pytestmark = pytest.mark.django_db
+
+# Inside the recorded agreements whenever the tests run: "now" is pinned for the whole request.
+NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
 
 
 def _unavailable() -> Any:
