@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "provider_auth.oauth",
     "provider_auth.connect",
     "provider_auth.oidc",
-    "provider_auth.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +312,10 @@ RATE_LIMIT_AUTH_URI_PER_MINUTE = env.int("RATE_LIMIT_AUTH_URI_PER_MINUTE", defau
 
 # --- Sandbox (a built-in FlatPeak for demos and onboarding checks) -------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+if SANDBOX_ENABLED:
+    # A demo and onboarding tool, not part of the product: installed (tables, URLs, the
+    # sandbox_setup command) only where it is switched on.
+    INSTALLED_APPS.append("sandbox")
 SANDBOX_ALLOW_IN_PRODUCTION = env.bool("SANDBOX_ALLOW_IN_PRODUCTION", default=False)
 # Where the sandbox's device-maker app sends the browser: our authentication URI, absolute, so
 # the sandbox and our endpoint can be served under different host names.

@@ -14,10 +14,10 @@ from django.core.management import CommandError, call_command
 
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import OAuthClient
-from provider_auth.sandbox.models import SandboxSession
-from provider_auth.sandbox.routers import SandboxRouter, sandbox_db_alias
+from sandbox.models import SandboxSession
+from sandbox.routers import SandboxRouter, sandbox_db_alias
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sandbox_setup_creates_flatpeaks_oauth_client_with_the_sandbox_secret(

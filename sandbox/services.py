@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from provider_auth.sandbox import poller
-from provider_auth.sandbox.models import Fault, SandboxRequest, SandboxSession
-from provider_auth.sandbox.routers import sandbox_db_alias
-from provider_auth.sandbox.validation import FieldError, submission_validate
+from sandbox import poller
+from sandbox.models import Fault, SandboxRequest, SandboxSession
+from sandbox.routers import sandbox_db_alias
+from sandbox.validation import FieldError, submission_validate
 
 P = ParamSpec("P")
 R = TypeVar("R")
