@@ -52,15 +52,18 @@ demo-check: install
 test: install chromium oidc-provider lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# SANDBOX_ENABLED installs the sandbox app, so its models and migrations are checked too.
 lint: export DEBUG ?= true
+lint: export SANDBOX_ENABLED ?= true
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 typecheck: export DEBUG ?= true
+typecheck: export SANDBOX_ENABLED ?= true
 typecheck: install
-	$(BIN)/mypy provider_auth accounts flatpeak_check
+	$(BIN)/mypy provider_auth accounts flatpeak_check sandbox
 
 # The relying-party tests run against a real OpenID Provider (panva's oidc-provider, pinned in
 # tests/oidc_provider/package-lock.json). Installed when npm exists; without it those tests skip
