@@ -118,12 +118,6 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if env.str("SANDBOX_DATABASE_URL", default=""):
-    # The sandbox plays FlatPeak, another system: it may keep its own database (see
-    # provider_auth/sandbox/routers.py). `migrate --database sandbox` creates its tables.
-    DATABASES["sandbox"] = env.db("SANDBOX_DATABASE_URL")
-    DATABASES["sandbox"]["ATOMIC_REQUESTS"] = False
-DATABASE_ROUTERS = ["provider_auth.sandbox.routers.SandboxRouter"]
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
