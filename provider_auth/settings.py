@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "provider_auth.oauth",
     "provider_auth.connect",
     "provider_auth.oidc",
-    "provider_auth.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -119,12 +118,6 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if env.str("SANDBOX_DATABASE_URL", default=""):
-    # The sandbox plays FlatPeak, another system: it may keep its own database (see
-    # provider_auth/sandbox/routers.py). `migrate --database sandbox` creates its tables.
-    DATABASES["sandbox"] = env.db("SANDBOX_DATABASE_URL")
-    DATABASES["sandbox"]["ATOMIC_REQUESTS"] = False
-DATABASE_ROUTERS = ["provider_auth.sandbox.routers.SandboxRouter"]
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
@@ -313,6 +306,10 @@ RATE_LIMIT_AUTH_URI_PER_MINUTE = env.int("RATE_LIMIT_AUTH_URI_PER_MINUTE", defau
 
 # --- Sandbox (a built-in FlatPeak for demos and onboarding checks) -------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+if SANDBOX_ENABLED:
+    # A demo and onboarding tool, not part of the product: installed (tables, URLs, the
+    # sandbox_setup command) only where it is switched on.
+    INSTALLED_APPS.append("sandbox")
 SANDBOX_ALLOW_IN_PRODUCTION = env.bool("SANDBOX_ALLOW_IN_PRODUCTION", default=False)
 # Where the sandbox's device-maker app sends the browser: our authentication URI, absolute, so
 # the sandbox and our endpoint can be served under different host names.

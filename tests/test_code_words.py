@@ -49,9 +49,9 @@ PENDING: set[str] = {
     "provider_auth/connect/models.py",
     "provider_auth/oauth/selectors.py",
     "provider_auth/tariff_api/middleware.py",
-    "provider_auth/sandbox/services.py",
-    "provider_auth/sandbox/views.py",
-    "provider_auth/sandbox/validation.py",
+    "sandbox/services.py",
+    "sandbox/views.py",
+    "sandbox/validation.py",
 }
 
 

@@ -36,11 +36,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from provider_auth.sandbox import selectors, services
-from provider_auth.sandbox.forms import SandboxConnectForm
-from provider_auth.sandbox.models import SandboxSession
-from provider_auth.sandbox.personas import PERSONAS
 from provider_auth.security.middleware import content_security_policy
+from sandbox import selectors, services
+from sandbox.forms import SandboxConnectForm
+from sandbox.models import SandboxSession
+from sandbox.personas import PERSONAS
 
 logger = logging.getLogger(__name__)
 
