@@ -273,6 +273,8 @@ FLATPEAK_REDIRECT_HOSTS = env.list("FLATPEAK_REDIRECT_HOSTS", default=["connect.
 FLATPEAK_CONNECT_TIMEOUT = env.float("FLATPEAK_CONNECT_TIMEOUT", default=3.05)
 FLATPEAK_READ_TIMEOUT = env.float("FLATPEAK_READ_TIMEOUT", default=10.0)
 FLATPEAK_RETRY_DEADLINE = env.float("FLATPEAK_RETRY_DEADLINE", default=8.0)  # seconds, all tries
+# Tries per call within that deadline; 0 = as many as the deadline allows.
+FLATPEAK_MAX_ATTEMPTS = env.int("FLATPEAK_MAX_ATTEMPTS", default=0)
 FLATPEAK_OAUTH_CLIENT_ID = env.str("FLATPEAK_OAUTH_CLIENT_ID", default="flatpeak")
 CONNECT_SESSION_IDLE_MINUTES = env.int("CONNECT_SESSION_IDLE_MINUTES", default=30)
 PENDING_GRANT_TTL_MINUTES = env.int("PENDING_GRANT_TTL_MINUTES", default=60)
