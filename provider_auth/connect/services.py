@@ -202,9 +202,17 @@ def connect_session_touch(
 
 
 def connect_session_login(*, session: ConnectSession, customer: User) -> ConnectSession:
-    """The customer proved who they are; a different customer starts the choice afresh."""
+    """The customer proved who they are; a different customer starts the choice afresh.
+
+    With nothing chosen and exactly one premise to share, that premise is chosen now, so the
+    step page that follows only reads.
+    """
     if session.customer_id != customer.pk:
         session.premise = None
+    if session.premise is None:
+        eligible = list(connect_session_premises(session=session, customer=customer)[:2])
+        if len(eligible) == 1:
+            session.premise = eligible[0]
     session.customer = customer
     session.login_failed = False
     session.save(update_fields=["customer", "premise", "login_failed"])

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -77,7 +78,11 @@ def _bind(request: HttpRequest, start: services.ConnectStart) -> None:
 def _load(
     request: HttpRequest, public_id: str
 ) -> tuple[ConnectSession | None, HttpResponse | None]:
-    """The bound, unexpired session; or the page to show instead."""
+    """The bound session; or the page to show instead.
+
+    Only a POST records activity (and so the expiry of an idle session): a GET reads, and sees
+    an idle open session as expired without writing it (`connect_session_seen_state`).
+    """
     session = selectors.connect_session_get(public_id=public_id)
     if session is None:
         return None, pages.invalid_link(request, status=404)
@@ -85,7 +90,8 @@ def _load(
         return None, pages.finished_or_used(request, session)
     if not selectors.connect_session_is_bound(session=session, request=request):
         return None, pages.elsewhere(request)
-    session = services.connect_session_touch(session=session)
+    if request.method == "POST":
+        session = services.connect_session_touch(session=session)
     return session, None
 
 
@@ -110,7 +116,11 @@ def _with_session(
 
 
 def _customer(request: HttpRequest, session: ConnectSession) -> User | None:
-    """The logged-in customer of this flow, completing a login finished elsewhere (OTP)."""
+    """The logged-in customer of this flow, completing a login finished elsewhere.
+
+    The one write a GET may make: a login with a one-time code ends in the shared code page,
+    whose 303 lands on the step page, so that GET is where this flow learns who logged in.
+    """
     customer = selectors.connect_session_customer(session=session, user=request.user)
     if customer is None and request.user.is_authenticated:
         pending = request.session.get(PENDING_LOGIN_KEY.format(public_id=session.public_id))
@@ -241,11 +251,14 @@ def logo(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_GET
 @_with_session
 def step(request: HttpRequest, session: ConnectSession) -> HttpResponse:
-    if session.state == SessionState.EXPIRED:
+    """The page this flow needs now. It only reads (but see `_customer`): every change of the
+    flow is a POST, so a reload, a prefetch or a second tab changes nothing."""
+    state = selectors.connect_session_seen_state(session=session, now=timezone.now())
+    if state == SessionState.EXPIRED:
         return pages.expired(request, session)
-    if session.state in _AWAITING_FLATPEAK:
-        if session.kind == FlowKind.OAUTH:
-            return _finish_response(request, session)
+    if state in _AWAITING_FLATPEAK:
+        # FlatPeak's flow: FlatPeak was not reached. An OAuth flow gets here only if the
+        # request that decided died before the redirect: "Try again" (a POST) completes it.
         return pages.retry_page(request, session)
     customer = _customer(request, session)
     if customer is None:
@@ -258,11 +271,7 @@ def step(request: HttpRequest, session: ConnectSession) -> HttpResponse:
         )
     if not premises:
         return pages.no_tariff_page(request, session, customer)
-    if len(premises) == 1:
-        services.connect_session_premise_choose(
-            session=session, customer=customer, premise_reference=premises[0].reference
-        )
-        return pages.consent_page(request, session, customer, premise=premises[0], several=False)
+    # A single premise is chosen when the customer logs in; this is a set that changed since.
     return pages.choose_page(request, session, PremiseChoiceForm(premises=premises))
 
 
