@@ -153,7 +153,7 @@ def flatpeak_oauth_client_get() -> OAuthClient | None:
 
 
 def premise_contract_term(*, premise: Premise, direction: str) -> dict[str, str | None]:
-    """The active contract's dates, RFC 3339 UTC, `null` when unknown (contract §4)."""
+    """The active contract's dates, RFC 3339 UTC, `null` when unknown (docs/flatpeak-contract.md §4)."""
     contract = contract_get_active(premise=premise, direction=direction)
 
     def rfc3339(value: dt.datetime | None) -> str | None:
