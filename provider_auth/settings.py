@@ -262,7 +262,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # SECRET_KEY when unset so the demo needs nothing.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
-# --- FlatPeak (see ../shared/flatpeak-contract.md) -----------------------------------------
+# --- FlatPeak (see docs/flatpeak-contract.md) -----------------------------------------
 FLATPEAK_API_URL = env.str("FLATPEAK_API_URL", default="https://api.flatpeak.com").rstrip("/")
 FLATPEAK_ACCOUNT_ID = env.str("FLATPEAK_ACCOUNT_ID", default="")
 FLATPEAK_API_KEY = env.str("FLATPEAK_API_KEY", default="")

@@ -36,7 +36,7 @@ class ApiAnswer:
 
 
 def error_object(*, code: str, message: str, type_: str = "invalid_request", **extra: Any) -> dict:
-    """FlatPeak's error shape (contract §6)."""
+    """FlatPeak's error shape (docs/flatpeak-contract.md §6)."""
     return {
         "object": "error",
         "type": type_,
@@ -183,7 +183,7 @@ def _fault_answer(fault: str) -> ApiAnswer | None:
 def sandbox_context_serve(
     *, token: str, account: dict[str, Any], auth_uri: str, connect_web_uri: str
 ) -> ApiAnswer:
-    """The session-context GET (contract §2), with any injected fault applied."""
+    """The session-context GET (docs/flatpeak-contract.md §2), with any injected fault applied."""
     session = _lookup(token=token)
     missing = _not_found_or_expired(session=session, token=token, method="GET", kind=CONTEXT)
     if missing or session is None:
@@ -242,7 +242,7 @@ def _submission_response(*, session: SandboxSession, redirect_uri: str) -> dict[
 def sandbox_submission_receive(
     *, token: str, payload: Any, idempotency_key: str, redirect_uri: str
 ) -> ApiAnswer:
-    """The submission POST (contract §4): validated, idempotent by Idempotency-Key.
+    """The submission POST (docs/flatpeak-contract.md §4): validated, idempotent by Idempotency-Key.
 
     Same key and same body after acceptance → the same answer, and the payload counts once.
     A second, different decision (another key or another body) → 409: connect tokens are
@@ -490,7 +490,7 @@ def _token_checks_retry(
 
 
 def sandbox_token_checks_run(*, session: SandboxSession) -> SandboxSession:
-    """What FlatPeak's onboarding team verifies about the tokens (issue 5 §3.3).
+    """What FlatPeak's onboarding team verifies about the tokens (flatpeak-check, checks 3.x).
 
     Fetch in both formats, refresh (must rotate), use the new token, then replay the old refresh
     token: within the deployment's grace window (OAUTH_REFRESH_GRACE_SECONDS) it is a retry that

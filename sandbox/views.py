@@ -275,8 +275,8 @@ def _api_response(answer: services.ApiAnswer) -> JsonResponse:
 @require_http_methods(["GET", "POST", "PUT", "PATCH"])
 @never_cache
 def api_session(request: HttpRequest, token: str) -> JsonResponse:
-    """`GET` = session context (contract §2); FLATPEAK_SUBMIT_METHOD (default `POST`) =
-    decision submission (contract §4). The sandbox follows our settings, as FlatPeak's real API
+    """`GET` = session context (docs/flatpeak-contract.md §2); FLATPEAK_SUBMIT_METHOD (default `POST`) =
+    decision submission (docs/flatpeak-contract.md §4). The sandbox follows our settings, as FlatPeak's real API
     would be configured to match."""
     if not _basic_auth_ok(request):
         logger.warning("sandbox API: rejected credentials")
