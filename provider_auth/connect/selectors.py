@@ -58,6 +58,16 @@ def connect_session_is_idle(*, session: ConnectSession, now: dt.datetime) -> boo
     return now - session.last_seen_at > idle
 
 
+def connect_session_seen_state(*, session: ConnectSession, now: dt.datetime) -> str:
+    """The session's state as a page shows it: an open session idle too long is expired.
+
+    Reads only; the next POST (`connect_session_touch`) or `manage.py cleanup` records it.
+    """
+    if session.state == SessionState.OPEN and connect_session_is_idle(session=session, now=now):
+        return SessionState.EXPIRED
+    return session.state
+
+
 def connect_session_context(*, session: ConnectSession) -> SessionContext:
     return SessionContext.from_dict(session.context)
 
@@ -144,7 +154,7 @@ def flatpeak_oauth_client_get() -> OAuthClient | None:
 
 
 def premise_contract_term(*, premise: Premise, direction: str) -> dict[str, str | None]:
-    """The active contract's dates, RFC 3339 UTC, `null` when unknown (contract §4)."""
+    """The active contract's dates, RFC 3339 UTC, `null` when unknown (docs/flatpeak-contract.md §4)."""
     contract = contract_get_active(premise=premise, direction=direction)
     return {
         "contract_start_date": rfc3339(contract.start_at if contract else None),

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from provider_auth.oauth.models import Grant, GrantStatus
 
-# Where B's authorization view lives (it owns the page; we describe it).
+# Where the authorization page lives (connect/views.py renders it; this module only names it).
 AUTHORIZATION_PATH = "/oauth/authorize"
 
 

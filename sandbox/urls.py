@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from provider_auth.sandbox import views
+from sandbox import views
 
 app_name = "sandbox"
 

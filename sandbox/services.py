@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -19,13 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.timefmt import rfc3339
-from provider_auth.sandbox import poller
-from provider_auth.sandbox.models import Fault, SandboxRequest, SandboxSession
-from provider_auth.sandbox.routers import sandbox_db_alias
-from provider_auth.sandbox.validation import FieldError, submission_validate
+from sandbox import poller
+from sandbox.models import Fault, SandboxRequest, SandboxSession
+from sandbox.validation import FieldError, submission_validate
 
-P = ParamSpec("P")
-R = TypeVar("R")
 CONTEXT = "context"
 SUBMISSION = "submission"
 
@@ -41,7 +36,7 @@ class ApiAnswer:
 
 
 def error_object(*, code: str, message: str, type_: str = "invalid_request", **extra: Any) -> dict:
-    """FlatPeak's error shape (contract §6)."""
+    """FlatPeak's error shape (docs/flatpeak-contract.md §6)."""
     return {
         "object": "error",
         "type": type_,
@@ -53,22 +48,11 @@ def error_object(*, code: str, message: str, type_: str = "invalid_request", **e
     }
 
 
-def _sandbox_atomic(func: Callable[P, R]) -> Callable[P, R]:
-    """`transaction.atomic` on the sandbox's database (its own one when configured)."""
-
-    @functools.wraps(func)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        with transaction.atomic(using=sandbox_db_alias()):
-            return func(*args, **kwargs)
-
-    return wrapped
-
-
 def connect_token_generate() -> str:
     return "cot_" + secrets.token_hex(12)
 
 
-@_sandbox_atomic
+@transaction.atomic
 def sandbox_session_create(
     *,
     persona: str,
@@ -195,11 +179,11 @@ def _fault_answer(fault: str) -> ApiAnswer | None:
     return None
 
 
-@_sandbox_atomic
+@transaction.atomic
 def sandbox_context_serve(
     *, token: str, account: dict[str, Any], auth_uri: str, connect_web_uri: str
 ) -> ApiAnswer:
-    """The session-context GET (contract §2), with any injected fault applied."""
+    """The session-context GET (docs/flatpeak-contract.md §2), with any injected fault applied."""
     session = _lookup(token=token)
     missing = _not_found_or_expired(session=session, token=token, method="GET", kind=CONTEXT)
     if missing or session is None:
@@ -254,11 +238,11 @@ def _submission_response(*, session: SandboxSession, redirect_uri: str) -> dict[
     }
 
 
-@_sandbox_atomic
+@transaction.atomic
 def sandbox_submission_receive(
     *, token: str, payload: Any, idempotency_key: str, redirect_uri: str
 ) -> ApiAnswer:
-    """The submission POST (contract §4): validated, idempotent by Idempotency-Key.
+    """The submission POST (docs/flatpeak-contract.md §4): validated, idempotent by Idempotency-Key.
 
     Same key and same body after acceptance → the same answer, and the payload counts once.
     A second, different decision (another key or another body) → 409: connect tokens are
@@ -506,7 +490,7 @@ def _token_checks_retry(
 
 
 def sandbox_token_checks_run(*, session: SandboxSession) -> SandboxSession:
-    """What FlatPeak's onboarding team verifies about the tokens (issue 5 §3.3).
+    """What FlatPeak's onboarding team verifies about the tokens (flatpeak-check, checks 3.x).
 
     Fetch in both formats, refresh (must rotate), use the new token, then replay the old refresh
     token: within the deployment's grace window (OAUTH_REFRESH_GRACE_SECONDS) it is a retry that

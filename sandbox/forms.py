@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from provider_auth.sandbox.models import Fault
-from provider_auth.sandbox.personas import PERSONAS
+from sandbox.models import Fault
+from sandbox.personas import PERSONAS
 
 
 class SandboxConnectForm(forms.Form):

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from provider_auth.sandbox.models import SandboxSession
-from tests.provider_auth.sandbox.conftest import SANDBOX_KEY, basic
+from sandbox.models import SandboxSession
+from tests.sandbox.conftest import SANDBOX_KEY, basic
 
 MakeSession = Callable[..., SandboxSession]
 

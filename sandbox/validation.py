@@ -1,4 +1,4 @@
-"""The sandbox's check of a submission against the FlatPeak contract (§4 of the contract file).
+"""The sandbox's check of a submission against docs/flatpeak-contract.md §4.
 
 The point is to catch our own regressions: a field renamed, a date in local time, `auth_data`
 sent with a refusal (a privacy leak), an unknown status. Each problem names its field.

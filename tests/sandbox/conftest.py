@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from provider_auth.sandbox import services
-from provider_auth.sandbox.models import SandboxSession
+from sandbox import services
+from sandbox.models import SandboxSession
 
 ACCOUNT_ID = "acc_test"
 API_KEY = "sk_test_sandbox_key"

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from provider_auth.sandbox.models import SandboxRequest, SandboxSession
-from tests.provider_auth.sandbox.conftest import basic
-from tests.provider_auth.sandbox.test_validation import VALID_AUTHORISED
+from sandbox.models import SandboxRequest, SandboxSession
+from tests.sandbox.conftest import basic
+from tests.sandbox.test_validation import VALID_AUTHORISED
 
 MakeSession = Callable[..., SandboxSession]
 

@@ -14,10 +14,10 @@ import pytest
 import responses
 from django.test import Client, override_settings
 
-from provider_auth.sandbox import services
-from provider_auth.sandbox.models import SandboxSession
-from tests.provider_auth.sandbox.conftest import SANDBOX_KEY
-from tests.provider_auth.sandbox.test_validation import VALID_AUTHORISED
+from sandbox import services
+from sandbox.models import SandboxSession
+from tests.sandbox.conftest import SANDBOX_KEY
+from tests.sandbox.test_validation import VALID_AUTHORISED
 
 MakeSession = Callable[..., SandboxSession]
 TARIFF = "http://testserver/api/v1/tariff"

@@ -1,4 +1,4 @@
-"""Set-up of the sandbox: sandbox_setup, the production guard, the sandbox's own database."""
+"""Set-up of the sandbox: sandbox_setup and the production guard."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from django.core.management import CommandError, call_command
 
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import OAuthClient
-from provider_auth.sandbox.models import SandboxSession
-from provider_auth.sandbox.routers import SandboxRouter, sandbox_db_alias
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sandbox_setup_creates_flatpeaks_oauth_client_with_the_sandbox_secret(
@@ -81,23 +79,3 @@ def test_the_sandbox_refuses_to_start_in_production_without_the_staging_switch()
         text=True,
     )
     assert "SANDBOX_ALLOW_IN_PRODUCTION" not in allowed.stderr
-
-
-def test_without_its_own_database_the_sandbox_shares_the_default(settings: Any) -> None:
-    assert "sandbox" not in settings.DATABASES
-    router = SandboxRouter()
-    assert sandbox_db_alias() == "default"
-    assert router.db_for_write(SandboxSession) is None
-    assert router.allow_migrate("default", "sandbox") is None
-
-
-def test_with_its_own_database_only_sandbox_tables_live_there(settings: Any) -> None:
-    settings.DATABASES = {**settings.DATABASES, "sandbox": {"ENGINE": "x", "NAME": "y"}}
-    router = SandboxRouter()
-    assert sandbox_db_alias() == "sandbox"
-    assert router.db_for_read(SandboxSession) == "sandbox"
-    assert router.db_for_write(OAuthClient) is None
-    assert router.allow_migrate("sandbox", "sandbox") is True
-    assert router.allow_migrate("sandbox", "accounts") is False
-    assert router.allow_migrate("default", "sandbox") is False
-    assert router.allow_migrate("default", "accounts") is None

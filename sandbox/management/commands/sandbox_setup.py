@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from provider_auth.sandbox.services import sandbox_oauth_client_ensure
+from sandbox.services import sandbox_oauth_client_ensure
 
 
 class Command(BaseCommand):

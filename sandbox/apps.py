@@ -4,6 +4,6 @@ from django.apps import AppConfig
 class SandboxConfig(AppConfig):
     """A built-in FlatPeak stand-in for demos and onboarding checks (SANDBOX_ENABLED)."""
 
-    name = "provider_auth.sandbox"
+    name = "sandbox"
     label = "sandbox"
     verbose_name = "FlatPeak sandbox"

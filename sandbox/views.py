@@ -36,11 +36,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from provider_auth.sandbox import selectors, services
-from provider_auth.sandbox.forms import SandboxConnectForm
-from provider_auth.sandbox.models import SandboxSession
-from provider_auth.sandbox.personas import PERSONAS
 from provider_auth.security.middleware import content_security_policy
+from sandbox import selectors, services
+from sandbox.forms import SandboxConnectForm
+from sandbox.models import SandboxSession
+from sandbox.personas import PERSONAS
 
 logger = logging.getLogger(__name__)
 
@@ -275,8 +275,8 @@ def _api_response(answer: services.ApiAnswer) -> JsonResponse:
 @require_http_methods(["GET", "POST", "PUT", "PATCH"])
 @never_cache
 def api_session(request: HttpRequest, token: str) -> JsonResponse:
-    """`GET` = session context (contract §2); FLATPEAK_SUBMIT_METHOD (default `POST`) =
-    decision submission (contract §4). The sandbox follows our settings, as FlatPeak's real API
+    """`GET` = session context (docs/flatpeak-contract.md §2); FLATPEAK_SUBMIT_METHOD (default `POST`) =
+    decision submission (docs/flatpeak-contract.md §4). The sandbox follows our settings, as FlatPeak's real API
     would be configured to match."""
     if not _basic_auth_ok(request):
         logger.warning("sandbox API: rejected credentials")

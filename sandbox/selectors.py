@@ -12,8 +12,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.templatetags.static import static
 
-from provider_auth.sandbox.models import SandboxSession
-from provider_auth.sandbox.personas import PERSONAS_BY_SLUG, Persona
+from sandbox.models import SandboxSession
+from sandbox.personas import PERSONAS_BY_SLUG, Persona
 
 CONNECT_TOKEN = re.compile(r"^cot_[0-9a-f]{24}$")
 _SECRET_KEYS = {"access_token", "refresh_token", "client_secret", "id_token"}

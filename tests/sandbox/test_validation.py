@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from provider_auth.sandbox.validation import submission_validate
+from sandbox.validation import submission_validate
 
 VALID_AUTHORISED: dict[str, Any] = {
     "status": "AUTHORISED",
