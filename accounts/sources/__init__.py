@@ -39,6 +39,13 @@ def tariff_source() -> TariffSource:
     return source
 
 
+def tariff_source_is_local() -> bool:
+    """True when tariffs come from this server's own database (the default source)."""
+    from accounts.sources.local import LocalTariffSource
+
+    return isinstance(tariff_source(), LocalTariffSource)
+
+
 def tariff_source_reset() -> None:
     """Forget the instances (settings changed: tests, or a reconfigured process)."""
     with _lock:

@@ -10,9 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import Premise, User
 from accounts.selectors import contract_get_active, premise_list_with_active_contract
+from accounts.sources import tariff_source, tariff_source_is_local
+from accounts.sources.base import SupplyAccountNotFound
+from accounts.sources.mirror import premise_mirror_sync
 from accounts.timefmt import rfc3339
 from provider_auth.connect import crypto
 from provider_auth.connect.models import (
@@ -143,8 +147,32 @@ def connect_session_customer(*, session: ConnectSession, user: User | object) ->
 
 
 def connect_session_premises(*, session: ConnectSession, customer: User) -> QuerySet[Premise]:
-    """The premises the customer can share in the session's direction (active contract)."""
-    return premise_list_with_active_contract(customer=customer, direction=session.direction)
+    """The premises the customer can share in the session's direction (active contract).
+
+    With a billing platform as tariff source, its supply points with a contract in force now;
+    each is recorded as our premise (`premise_mirror_sync`, idempotent: it writes only what
+    changed) so the grant can name it. Raises the source's `TariffSourceError` when the
+    platform cannot answer; an account the platform does not know has nothing to share.
+    """
+    if tariff_source_is_local():
+        return premise_list_with_active_contract(customer=customer, direction=session.direction)
+    source = tariff_source()
+    now = timezone.now()
+    try:
+        points = source.supply_points(customer=customer)
+    except SupplyAccountNotFound:
+        points = []
+    eligible = [
+        point
+        for point in points
+        if point.direction == session.direction
+        and source.contract_in_force(
+            customer=customer, reference=point.reference, direction=point.direction, at=now
+        )
+        is not None
+    ]
+    mirrored = premise_mirror_sync(customer=customer, points=eligible)
+    return Premise.objects.filter(pk__in=[p.pk for p in mirrored]).order_by("reference")
 
 
 def flatpeak_oauth_client_get() -> OAuthClient | None:
@@ -155,7 +183,15 @@ def flatpeak_oauth_client_get() -> OAuthClient | None:
 
 def premise_contract_term(*, premise: Premise, direction: str) -> dict[str, str | None]:
     """The active contract's dates, RFC 3339 UTC, `null` when unknown (docs/flatpeak-contract.md §4)."""
-    contract = contract_get_active(premise=premise, direction=direction)
+    if tariff_source_is_local():
+        contract = contract_get_active(premise=premise, direction=direction)
+    else:
+        contract = tariff_source().contract_in_force(  # type: ignore[assignment]
+            customer=premise.customer,
+            reference=premise.reference,
+            direction=direction,
+            at=timezone.now(),
+        )
     return {
         "contract_start_date": rfc3339(contract.start_at if contract else None),
         "contract_end_date": rfc3339(contract.end_at if contract else None),

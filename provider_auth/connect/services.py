@@ -9,6 +9,7 @@ secret, and the view stores it. Delivering a decision (to FlatPeak or an OAuth c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Premise, User
+from accounts.sources.base import TariffSourceError
 from provider_auth.audit.services import audit_record
 from provider_auth.connect import crypto
 from provider_auth.connect.errors import (
@@ -61,6 +63,8 @@ AUDIT_EVENTS = {
     Outcome.LOGIN_FAILED: "consent.login_failed",
     Outcome.NO_TARIFF: "consent.no_tariff",
 }
+
+logger = logging.getLogger(__name__)
 
 
 class ConnectDecisionInvalid(Exception):  # noqa: N818 (reads as a sentence at the call site)
@@ -210,7 +214,13 @@ def connect_session_login(*, session: ConnectSession, customer: User) -> Connect
     if session.customer_id != customer.pk:
         session.premise = None
     if session.premise is None:
-        eligible = list(connect_session_premises(session=session, customer=customer)[:2])
+        try:
+            eligible = list(connect_session_premises(session=session, customer=customer)[:2])
+        except TariffSourceError as error:
+            # The login stands; the step page asks the billing platform again (and says it is
+            # unavailable, with Try again and Cancel, while it is).
+            logger.warning("Tariff source unavailable at login: %s", error)
+            eligible = []
         if len(eligible) == 1:
             session.premise = eligible[0]
     session.customer = customer

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import LoginForm
 from accounts.models import User
+from accounts.sources.base import TariffSourceError
 from provider_auth.connect import pages, selectors, services
 from provider_auth.connect.errors import (
     ConnectLinkExpired,
@@ -110,7 +111,11 @@ def _with_session(
         if refusal is not None:
             return refusal
         assert session is not None  # noqa: S101 (narrowing for the type checker)
-        return view(request, session)
+        try:
+            return view(request, session)
+        except TariffSourceError as error:
+            logger.warning("Tariff source unavailable in the connect flow: %s", error)
+            return pages.source_unavailable(request, session)
 
     return wrapper
 

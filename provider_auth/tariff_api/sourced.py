@@ -27,7 +27,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import Contract, Premise, User
-from accounts.sources import tariff_source
+from accounts.sources import tariff_source_is_local
 from accounts.sources.base import (
     ContractTerm,
     Freshness,
@@ -39,7 +39,6 @@ from accounts.sources.base import (
     TariffSourceUnavailable,
     freshness_scope,
 )
-from accounts.sources.local import LocalTariffSource
 from accounts.sources.stand_ins import contract_stand_in
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
 from provider_auth.tariff_api import errors
@@ -51,7 +50,7 @@ STALE_HEADER = "Tariff-Source-Stale"
 
 
 def source_is_local() -> bool:
-    return isinstance(tariff_source(), LocalTariffSource)
+    return tariff_source_is_local()
 
 
 def source_unavailable(retry_after: int | None = None) -> errors.TariffApiError:
