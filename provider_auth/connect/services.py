@@ -19,7 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Premise, User
+from accounts.sources import tariff_source_is_local
 from accounts.sources.base import TariffSourceError
+from accounts.sources.mirror import premise_mirror_sync
 from provider_auth.audit.services import audit_record
 from provider_auth.connect import crypto
 from provider_auth.connect.errors import (
@@ -39,6 +41,7 @@ from provider_auth.connect.selectors import (
     connect_session_get_by_token,
     connect_session_is_idle,
     connect_session_premises,
+    connect_session_supply_points,
     flatpeak_oauth_client_get,
     premise_contract_term,
     secret_digest,
@@ -205,6 +208,17 @@ def connect_session_touch(
     return session
 
 
+def connect_session_premises_sync(*, session: ConnectSession, customer: User) -> None:
+    """With a billing platform as tariff source, record its eligible supply points as our
+    premises (idempotent: only what changed is written) so a grant can name the one chosen."""
+    if tariff_source_is_local():
+        return
+    premise_mirror_sync(
+        customer=customer,
+        points=connect_session_supply_points(session=session, customer=customer),
+    )
+
+
 def connect_session_login(*, session: ConnectSession, customer: User) -> ConnectSession:
     """The customer proved who they are; a different customer starts the choice afresh.
 
@@ -215,6 +229,7 @@ def connect_session_login(*, session: ConnectSession, customer: User) -> Connect
         session.premise = None
     if session.premise is None:
         try:
+            connect_session_premises_sync(session=session, customer=customer)
             eligible = list(connect_session_premises(session=session, customer=customer)[:2])
         except TariffSourceError as error:
             # The login stands; the step page asks the billing platform again (and says it is
@@ -242,6 +257,7 @@ def connect_session_premise_choose(
     *, session: ConnectSession, customer: User, premise_reference: str
 ) -> Premise | None:
     """Select a supply point among the customer's eligible ones; None if not one of them."""
+    connect_session_premises_sync(session=session, customer=customer)
     premise = (
         connect_session_premises(session=session, customer=customer)
         .filter(reference=premise_reference)

@@ -268,8 +268,8 @@ def step(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     customer = _customer(request, session)
     if customer is None:
         return pages.login_page(request, session, form=LoginForm())
-    premises = list(selectors.connect_session_premises(session=session, customer=customer))
-    chosen = next((p for p in premises if p.pk == session.premise_id), None)
+    premises = selectors.connect_session_premise_choices(session=session, customer=customer)
+    chosen = next((p for p in premises if p.pk and p.pk == session.premise_id), None)
     if chosen is not None:
         return pages.consent_page(
             request, session, customer, premise=chosen, several=len(premises) > 1
@@ -360,7 +360,7 @@ def address_submit(request: HttpRequest, session: ConnectSession) -> HttpRespons
     if "change" in request.POST:
         services.connect_session_premise_forget(session=session)
         return see_other(step_url(session))
-    premises = list(selectors.connect_session_premises(session=session, customer=customer))
+    premises = selectors.connect_session_premise_choices(session=session, customer=customer)
     form = PremiseChoiceForm(request.POST, premises=premises)
     if not form.is_valid():
         return pages.choose_page(request, session, form, status=400)

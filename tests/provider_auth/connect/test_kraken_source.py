@@ -113,3 +113,27 @@ def test_a_customer_kraken_does_not_know_has_no_tariff_to_share(
     page = _logged_in(browser, fake_flatpeak)
     assert page.status_code == HTTPStatus.OK
     assert "We found no tariff to share" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_step_page_writes_nothing_and_lists_places_not_recorded_yet(
+    browser: Browser,
+    fake_flatpeak: FakeFlatPeak,
+    flatpeak_client: OAuthClient,
+    kraken: KrakenReplay,
+    ada: User,
+) -> None:
+    kraken.queue("AccountSupplyPoints", *[lambda: (503, {}, "")] * 40)
+    _logged_in(browser, fake_flatpeak)  # Kraken down at login: nothing recorded
+    kraken.queued.clear()
+    assert not Premise.objects.exists()
+    choose = browser.get(browser.step_url)
+    assert not Premise.objects.exists()  # a GET records nothing
+    assert "1 Fixture Lane" in choose.content.decode()
+    consent = browser.post(browser.action(choose, "address"), {"premise": "KRP-2000001"})
+    assert browser.get(consent["Location"]).status_code == HTTPStatus.OK
+    # The choice (a POST) records the account's eligible places; the one chosen is the session's.
+    assert sorted(Premise.objects.values_list("reference", flat=True)) == [
+        "KRP-2000001",
+        "KRP-2000002",
+    ]
