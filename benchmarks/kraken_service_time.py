@@ -18,6 +18,7 @@ import datetime as dt
 import importlib
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,6 +26,9 @@ os.environ.setdefault("TARIFF_SOURCE", "accounts.sources.kraken.KrakenTariffSour
 os.environ.setdefault("KRAKEN_GRAPHQL_URL", "https://api.kraken.test/v1/graphql/")
 os.environ.setdefault("KRAKEN_REST_URL", "https://api.kraken.test/v1")
 os.environ.setdefault("KRAKEN_ORGANIZATION_SECRET_KEY", "sk_benchmark_organisation")
+# A cache of its own per run: entries left by an earlier run would expire (and be fetched anew)
+# in the middle of this one.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"kraken-bench-{os.getpid()}-{int(time.time())}")
 
 # The in-process harness sets Django up (production settings plus the /bench/ ceilings).
 harness = importlib.import_module("benchmarks.tariff_service_time")
@@ -110,7 +114,8 @@ def main() -> None:
                 got = harness.measure(call, expect=targets[name][2], calls=args.calls, rounds=1)
                 results[name][how] = min(results[name].get(how, got), got)
         if len(mock.calls) != warmed:
-            raise SystemExit(f"the warm cache still called Kraken {len(mock.calls) - warmed} times")
+            late = [c.request.url for c in mock.calls[warmed:]]
+            raise SystemExit(f"the warm cache still called Kraken: {late}")
         del replay
     print("Tariff API on the Kraken source, warm cache")
     print(f"CPU ms per request, best of {args.rounds} interleaved rounds × {args.calls} calls")

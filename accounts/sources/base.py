@@ -65,8 +65,11 @@ class SupplyAccountNotFound(TariffSourceError):
 class CustomerLike(Protocol):
     """What a source needs of our customer record: its key and the platform's account number."""
 
-    pk: Any
-    account_number: str | None
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def account_number(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

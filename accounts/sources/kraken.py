@@ -71,6 +71,7 @@ _FIRST_BACKOFF_SECONDS = 0.2
 _TOKEN_MARGIN_SECONDS = 60
 _DEFAULT_TOKEN_SECONDS = 3600  # Kraken's tokens last an hour when the payload says nothing
 _MAX_PAGES = 50
+_MEMO_SIZE = 4096  # entries kept in a process (a few kB each); cleared whole when full
 # Kraken's GraphQL errors carry `extensions.errorType` / `errorCode`: these say our token is not
 # (or no longer) accepted, so a new one is obtained once and the query repeated.
 _AUTH_ERROR_TYPES = frozenset({"AUTHORIZATION", "AUTHENTICATION"})
@@ -221,6 +222,9 @@ class KrakenTariffSource:
         self._token_expires: float = 0.0
         self._token_lock = threading.Lock()
         self._names: dict[str, str] = {}
+        self._memo: dict[str, tuple[dict[str, Any], float]] = {}
+        self._terms_memo: dict[tuple[str, str], tuple[Any, list[ContractTerm]]] = {}
+        self._tariff_memo: dict[tuple[Any, ...], tuple[Any, Any, TariffDefinition]] = {}
         # GraphQL's tariff type per code, once an account naming it has been read here: a
         # HalfHourlyTariff is priced per interval even on a day whose prices are not out yet.
         self._kinds: dict[str, str] = {}
@@ -558,6 +562,19 @@ class KrakenTariffSource:
         place = self._account(customer=customer).get(reference)
         if place is None:
             return []
+        # The same remembered account (same object) gives the same terms: skip the digests.
+        known = self._terms_memo.get((reference, direction))
+        if known is not None and known[0] is place:
+            return known[1]
+        terms = self._terms_build(place=place, reference=reference, direction=direction)
+        if len(self._terms_memo) >= _MEMO_SIZE:
+            self._terms_memo.clear()
+        self._terms_memo[(reference, direction)] = (place, terms)
+        return terms
+
+    def _terms_build(
+        self, *, place: dict[str, Any], reference: str, direction: str
+    ) -> list[ContractTerm]:
         for point in place["points"]:
             for agreement in point["agreements"]:
                 self._names[agreement["code"]] = agreement["name"]
@@ -699,6 +716,24 @@ class KrakenTariffSource:
         return days
 
     def tariff(self, *, contract: ContractTerm, at: dt.datetime) -> TariffDefinition:
+        # A definition depends on the day's remembered rows and the rows in force at `at`: while
+        # those are the same objects, the definition built from them is the same.
+        code = contract.tariff_key
+        day = at.astimezone(ZoneInfo(self.timezone)).date()
+        standing_rows = self._rows_for_day(code=code, kind="standing-charges", day=day)
+        rate_kind = "day-unit-rates" if code.startswith("E-2R-") else "standard-unit-rates"
+        rate_rows = self._rows_for_day(code=code, kind=rate_kind, day=day)
+        key = (code, day, _row_at(standing_rows, at), _row_at(rate_rows, at))
+        known = self._tariff_memo.get(key)
+        if known is not None and known[0] is standing_rows and known[1] is rate_rows:
+            return known[2]
+        definition = self._tariff_build(contract=contract, at=at)
+        if len(self._tariff_memo) >= _MEMO_SIZE:
+            self._tariff_memo.clear()
+        self._tariff_memo[key] = (standing_rows, rate_rows, definition)
+        return definition
+
+    def _tariff_build(self, *, contract: ContractTerm, at: dt.datetime) -> TariffDefinition:
         code = contract.tariff_key
         _product, region = tariff_code_parts(code)
         day = at.astimezone(ZoneInfo(self.timezone)).date()
@@ -818,9 +853,14 @@ class KrakenTariffSource:
     def _cached(self, *, kind: str, key: str, fetch: Callable[[], tuple[Any, float]]) -> Any:
         """The remembered value while fresh; else a fresh fetch; if the platform is down, the
         remembered value for up to TARIFF_SOURCE_MAX_STALENESS past its freshness (flagged)."""
-        entry = cache.get(key)
         now = time.time()
+        memo = self._memo.get(key)
+        if memo is not None and memo[1] > now:
+            source_cache_inc(source=SOURCE, kind=kind, hit=True)
+            return memo[0]["data"]
+        entry = cache.get(key)
         if entry is not None and entry["fresh_until"] > now:
+            self._memo_put(key, entry, now)
             source_cache_inc(source=SOURCE, kind=kind, hit=True)
             return entry["data"]
         source_cache_inc(source=SOURCE, kind=kind, hit=False)
@@ -838,12 +878,22 @@ class KrakenTariffSource:
             if error.retry_after is None:
                 error.retry_after = int(self._setting("TARIFF_SOURCE_RETRY_AFTER", 300))
             raise
-        cache.set(
-            key,
-            {"data": data, "fetched_at": now, "fresh_until": fresh_until},
-            timeout=max(1, int(fresh_until - now)) + max_staleness,
-        )
+        entry = {"data": data, "fetched_at": now, "fresh_until": fresh_until}
+        cache.set(key, entry, timeout=max(1, int(fresh_until - now)) + max_staleness)
+        self._memo_put(key, entry, now)
         return data
+
+    def _memo_put(self, key: str, entry: dict[str, Any], now: float) -> None:
+        """Keep a shared-cache entry in this process for at most KRAKEN_MEMO_SECONDS (and never
+        past its freshness): a poll then costs no cache round trip. Every worker reads the same
+        shared entry, so they agree; only an entry replaced early (evicted and fetched anew
+        with changed data) could differ between workers, for those few seconds."""
+        seconds = float(self._setting("KRAKEN_MEMO_SECONDS", 5))
+        if seconds <= 0:
+            return
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = (entry, min(entry["fresh_until"], now + seconds))
 
 
 # --- small helpers ----------------------------------------------------------------------------

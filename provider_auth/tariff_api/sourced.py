@@ -17,12 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -45,6 +48,11 @@ from provider_auth.tariff_api import errors
 from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
 
 STALE_HEADER = "Tariff-Source-Stale"
 
@@ -90,11 +98,52 @@ def stale_mark(response: HttpResponse, freshness: Freshness) -> HttpResponse:
     return response
 
 
-def premise_customer(*, premise: Premise) -> User:
-    """The customer owning the grant's premise: the account the source reads (one query)."""
-    customer = User.objects.only("pk", "account_number").filter(premises__pk=premise.pk).first()
-    if customer is None:
+@dataclass(frozen=True)
+class SourceCustomer:
+    """What a tariff source needs of the grant's customer: its key and account number."""
+
+    pk: int
+    account_number: str | None
+
+
+# premise (pk, reference, updated_at) -> (customer, kept until): a poll then costs no query for
+# it. Kept seconds only, so a changed account number is followed within them.
+_CUSTOMERS: dict[tuple[int, str, str], tuple[SourceCustomer, float]] = {}
+_CUSTOMERS_SECONDS = 5.0
+_CUSTOMERS_SIZE = 4096
+# Identifiers come from the models; the value is a parameter.
+_CUSTOMER_SQL = "SELECT u.{uid}, u.{number} FROM {user} u JOIN {premise} p ON p.{customer} = u.{uid} WHERE p.{pid} = %s".format(  # noqa: E501, S608
+    uid=_q("id"),
+    number=_q("account_number"),
+    user=_q(User._meta.db_table),
+    premise=_q(Premise._meta.db_table),
+    customer=_q("customer_id"),
+    pid=_q("id"),
+)
+
+
+def premise_customers_forget() -> None:
+    """Forget the remembered customers (tests, whose database ids and pinned clocks repeat)."""
+    _CUSTOMERS.clear()
+
+
+def premise_customer(*, premise: Premise) -> SourceCustomer:
+    """The customer owning the grant's premise: the account the source reads (one small query,
+    or none within a few seconds of the last)."""
+    key = (premise.pk, premise.reference, str(premise.updated_at))
+    now = time.monotonic()
+    known = _CUSTOMERS.get(key)
+    if known is not None and known[1] > now:
+        return known[0]
+    with connection.cursor() as cursor:
+        cursor.execute(_CUSTOMER_SQL, [premise.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise errors.no_tariff()
+    customer = SourceCustomer(pk=row[0], account_number=row[1])
+    if len(_CUSTOMERS) >= _CUSTOMERS_SIZE:
+        _CUSTOMERS.clear()
+    _CUSTOMERS[key] = (customer, now + _CUSTOMERS_SECONDS)
     return customer
 
 
@@ -126,7 +175,12 @@ def sourced_document_etag(
 
 
 def current_tariff_get(
-    *, source: TariffSource, customer: User, premise: Premise, direction: str, at: dt.datetime
+    *,
+    source: TariffSource,
+    customer: SourceCustomer,
+    premise: Premise,
+    direction: str,
+    at: dt.datetime,
 ) -> tuple[ContractTerm, TariffDefinition]:
     contract = source.contract_in_force(
         customer=customer, reference=premise.reference, direction=direction, at=at
@@ -139,7 +193,7 @@ def current_tariff_get(
 def rate_intervals_between(
     *,
     source: TariffSource,
-    customer: User,
+    customer: SourceCustomer,
     premise: Premise,
     direction: str,
     start: dt.datetime,
@@ -192,7 +246,9 @@ __all__ = [
     "STALE_HEADER",
     "contract_model_build",
     "current_tariff_get",
+    "SourceCustomer",
     "premise_customer",
+    "premise_customers_forget",
     "rate_intervals_between",
     "source_answers",
     "source_is_local",

@@ -75,7 +75,9 @@ def tariff_endpoint(*, contracts_in_force: bool) -> Callable[[View], Callable[..
         def wrapped(request: HttpRequest) -> HttpResponse:
             started = time.perf_counter()
             try:
-                polling = _authenticate(request, at=timezone.now() if contracts_in_force else None)
+                # A billing-platform source answers contracts itself: the token alone will do.
+                wants_contracts = contracts_in_force and sourced.source_is_local()
+                polling = _authenticate(request, at=timezone.now() if wants_contracts else None)
                 allowed, retry_after = grant_poll_count(grant_id=polling.token.grant_id)
                 if not allowed:
                     raise errors.rate_limited(retry_after)

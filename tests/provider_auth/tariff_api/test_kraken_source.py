@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Contract, Premise, User
 from provider_auth.oauth.services import grant_issue
 from provider_auth.tariff_api.documents import documents
-from provider_auth.tariff_api.sourced import STALE_HEADER
+from provider_auth.tariff_api.sourced import STALE_HEADER, premise_customers_forget
 from tests.accounts.sources.conftest import kraken_settings, replay  # noqa: F401
 from tests.accounts.sources.kraken_replay import KrakenReplay
 
@@ -33,6 +33,7 @@ NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def _pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timezone, "now", lambda: NOW)
+    premise_customers_forget()  # ids and the pinned clock repeat between tests
 
 
 def _unavailable() -> Any:
