@@ -329,6 +329,10 @@ KRAKEN_CURRENCY = env.str("KRAKEN_CURRENCY", default="GBP")
 KRAKEN_TIMEZONE = env.str("KRAKEN_TIMEZONE", default="Europe/London")
 KRAKEN_COUNTRY_CODE = env.str("KRAKEN_COUNTRY_CODE", default="GB")
 KRAKEN_PAGE_SIZE = env.int("KRAKEN_PAGE_SIZE", default=1500)
+# After a failed read, remembered answers are served at once (no call) for this long.
+KRAKEN_DOWN_SECONDS = env.int("KRAKEN_DOWN_SECONDS", default=30)
+# A worker keeps shared-cache entries in memory this long (never past their freshness).
+KRAKEN_MEMO_SECONDS = env.float("KRAKEN_MEMO_SECONDS", default=5.0)
 
 # --- Sandbox (a built-in FlatPeak for demos and onboarding checks) -------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

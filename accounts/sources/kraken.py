@@ -865,9 +865,15 @@ class KrakenTariffSource:
             return entry["data"]
         source_cache_inc(source=SOURCE, kind=kind, hit=False)
         max_staleness = int(self._setting("TARIFF_SOURCE_MAX_STALENESS", 6 * 3600))
+        down_key = self._cache_key("down")
         try:
+            if entry is not None and cache.get(down_key) is not None:
+                # Kraken failed moments ago (any worker): do not make every poll wait out the
+                # retry deadline again; the remembered answer is served at once.
+                raise TariffSourceUnavailable("Kraken was unavailable moments ago")
             data, fresh_until = fetch()
         except TariffSourceUnavailable as error:
+            cache.add(down_key, now, timeout=int(self._setting("KRAKEN_DOWN_SECONDS", 30)))
             if entry is not None and now < entry["fresh_until"] + max_staleness:
                 source_stale_inc(source=SOURCE, kind=kind)
                 freshness_note_stale(

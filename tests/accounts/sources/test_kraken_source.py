@@ -607,3 +607,19 @@ def test_a_half_hourly_tariff_stays_published_on_a_day_without_prices_yet(
     assert tariff.pricing == "published"
     series = kraken.prices_between(contract=contract, start=at, end=at + dt.timedelta(hours=2))
     assert series.intervals == () and series.published_until is None
+
+
+def test_after_a_failure_remembered_answers_are_served_without_waiting_on_kraken(
+    kraken: KrakenTariffSource, replay: KrakenReplay, settings: Any
+) -> None:
+    settings.KRAKEN_AGREEMENTS_TTL = 0
+    kraken.supply_points(customer=SINGLE)
+    replay.queue("AccountSupplyPoints", *[_status(503)] * 10)
+    kraken.supply_points(customer=SINGLE)  # waits out the retries once, serves stale
+    calls = len(replay.graphql_calls)
+    started = time.monotonic()
+    with freshness_scope() as freshness:
+        KrakenTariffSource().supply_points(customer=SINGLE)  # another worker, moments later
+    assert freshness.stale
+    assert len(replay.graphql_calls) == calls  # Kraken not asked again
+    assert time.monotonic() - started < 0.1
