@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Premise, User
 from provider_auth.audit.services import audit_record
 from provider_auth.connect import crypto
+from provider_auth.consent import scopes as consent_scopes
 from provider_auth.connect.models import (
     ConnectSession,
     ConnectSessionLogo,
@@ -63,7 +64,8 @@ from provider_auth.security.network import client_ip
 
 logger = logging.getLogger(__name__)
 
-SCOPE = "tariff:read"
+# FlatPeak's connect flow asks for every data type: the tariff, the contract dates, the address.
+SCOPE = " ".join(sorted(consent_scopes.ALL))
 AUDIT_EVENTS = {
     Outcome.AUTHORISED: "consent.given",
     Outcome.DECLINED: "consent.denied",

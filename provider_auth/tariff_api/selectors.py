@@ -25,6 +25,7 @@ from django.db import connection, models
 from django.db.models import F, Q
 
 from accounts.models import Contract, Premise, Tariff, TariffRule
+from provider_auth.consent.lifecycle import SUPPLY_END_ATTR, supply_end_sql, supply_end_value
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
 
 
@@ -177,7 +178,11 @@ _TOKEN = _Columns(
     "t",
     ("id", "grant_id", "token_hash", "scope", "created_at", "expires_at", "revoked_at"),
 )
-_GRANT = _Columns(Grant, "g", ("id", "premise_id", "client_id", "directions", "status"))
+_GRANT = _Columns(
+    Grant,
+    "g",
+    ("id", "premise_id", "client_id", "directions", "status", "consent_expires_at", "end_reason"),
+)
 _CLIENT = _Columns(OAuthClient, "c", ("id", "is_active"))
 _PREMISE = _Columns(
     Premise,
@@ -197,8 +202,11 @@ _PREMISE = _Columns(
 
 # Plain SQL, not the ORM: compiling a four-join queryset costs more CPU than running it, on the
 # most frequent request we serve. Identifiers come from the models; values are parameters.
+# The last column is when the supply at the premise ends: the grant's end is checked on this
+# query, not on another one (`provider_auth.consent.lifecycle`).
 _TOKEN_ONLY_SQL = f"""
-SELECT {_TOKEN.sql}, {_GRANT.sql}, {_CLIENT.sql}, {_PREMISE.sql}
+SELECT {_TOKEN.sql}, {_GRANT.sql}, {_CLIENT.sql}, {_PREMISE.sql},
+       {supply_end_sql(premise_column='g."premise_id"')} AS g_supply_end
 FROM "{AccessToken._meta.db_table}" t
 JOIN "{Grant._meta.db_table}" g ON g.id = t.grant_id
 JOIN "{OAuthClient._meta.db_table}" c ON c.id = g.client_id
@@ -265,6 +273,8 @@ def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> 
         parts.append(columns.instance(row[i : i + len(columns)]))
         i += len(columns)
     token, grant, client, premise = parts
+    setattr(grant, SUPPLY_END_ATTR, supply_end_value(row[i]))
+    i += 1
     # Fill the relation caches as select_related would.
     Grant.client.field.set_cached_value(grant, client)
     Grant.premise.field.set_cached_value(grant, premise)
