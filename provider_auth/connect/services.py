@@ -21,7 +21,6 @@ from django.utils import timezone
 from accounts.models import Premise, User
 from provider_auth.audit.services import audit_record
 from provider_auth.connect import crypto
-from provider_auth.consent import scopes as consent_scopes
 from provider_auth.connect.models import (
     ConnectSession,
     ConnectSessionLogo,
@@ -39,6 +38,7 @@ from provider_auth.connect.selectors import (
     secret_digest,
     session_binding_key,
 )
+from provider_auth.consent import scopes as consent_scopes
 from provider_auth.flatpeak.client import (
     FlatPeakClient,
     SessionContext,

@@ -81,7 +81,9 @@ def grant_ended_mail(*, grant: Any) -> tuple[str, str]:
 def _send(*, build: Any, grant_id: int) -> None:
     from provider_auth.oauth.models import Grant
 
-    grant = Grant.objects.select_related("customer", "client", "premise").filter(pk=grant_id).first()
+    grant = (
+        Grant.objects.select_related("customer", "client", "premise").filter(pk=grant_id).first()
+    )
     if grant is None or not grant.customer.email:
         return
     try:

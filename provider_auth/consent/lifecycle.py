@@ -33,10 +33,9 @@ def supply_end_sql(*, premise_column: str) -> str:
     from accounts.models import Contract
 
     table = Contract._meta.db_table
-    return (
-        f'(SELECT CASE WHEN COUNT(*) > 0 AND COUNT(se."end_at") = COUNT(*) '
-        f'THEN MAX(se."end_at") END FROM "{table}" se WHERE se."premise_id" = {premise_column})'
-    )
+    ended = 'CASE WHEN COUNT(*) > 0 AND COUNT(se."end_at") = COUNT(*) THEN MAX(se."end_at") END'
+    where = f'se."premise_id" = {premise_column}'
+    return f'(SELECT {ended} FROM "{table}" se WHERE {where})'  # noqa: S608
 
 
 def supply_end_value(value: Any) -> dt.datetime | None:

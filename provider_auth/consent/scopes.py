@@ -18,7 +18,9 @@ SCOPE_LABELS = {
 
 PURPOSE_TARIFF_SYNC = "tariff_sync"
 PURPOSES = {
-    PURPOSE_TARIFF_SYNC: _("Tariff synchronisation: keeping your devices' energy prices up to date"),
+    PURPOSE_TARIFF_SYNC: _(
+        "Tariff synchronisation: keeping your devices' energy prices up to date"
+    ),
 }
 
 

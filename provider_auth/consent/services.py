@@ -34,4 +34,3 @@ def grants_end_due(*, now: dt.datetime | None = None) -> int:
         grant_revoke(grant=grant, reason="supply_ended", end_reason=GrantEndReason.SUPPLY_ENDED)
         count += 1
     return count
-

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Premise, User
 from provider_auth.audit.services import audit_record
-from provider_auth.consent import scopes as consent_scopes
 from provider_auth.consent import emails as consent_emails
+from provider_auth.consent import scopes as consent_scopes
 from provider_auth.consent.lifecycle import grant_terms
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (

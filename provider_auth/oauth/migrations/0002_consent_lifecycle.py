@@ -34,36 +34,53 @@ def narrow(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('oauth', '0001_initial'),
+        ("oauth", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='grant',
-            name='consent_expires_at',
+            model_name="grant",
+            name="consent_expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='grant',
-            name='end_reason',
-            field=models.CharField(blank=True, choices=[('grant_revoked', 'Revoked'), ('grant_expired', 'Expired'), ('supply_ended', 'Supply at the address ended')], max_length=16),
+            model_name="grant",
+            name="end_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("grant_revoked", "Revoked"),
+                    ("grant_expired", "Expired"),
+                    ("supply_ended", "Supply at the address ended"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='grant',
-            name='purpose',
-            field=models.CharField(default='tariff_sync', max_length=64),
+            model_name="grant",
+            name="purpose",
+            field=models.CharField(default="tariff_sync", max_length=64),
         ),
         migrations.AddField(
-            model_name='oauthclient',
-            name='consent_days',
-            field=models.PositiveIntegerField(blank=True, help_text='Empty: until the customer revokes it or the supply at the premise ends.', null=True, verbose_name='consent lasts (days)'),
+            model_name="oauthclient",
+            name="consent_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Empty: until the customer revokes it or the supply at the premise ends.",
+                null=True,
+                verbose_name="consent lasts (days)",
+            ),
         ),
         migrations.AddField(
-            model_name='oauthclient',
-            name='purpose',
-            field=models.CharField(default='tariff_sync', help_text='e.g. tariff_sync', max_length=64, verbose_name='purpose'),
+            model_name="oauthclient",
+            name="purpose",
+            field=models.CharField(
+                default="tariff_sync",
+                help_text="e.g. tariff_sync",
+                max_length=64,
+                verbose_name="purpose",
+            ),
         ),
         migrations.RunPython(widen, narrow),
     ]
