@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.charts import tariff_chart_build
 from accounts.forms import LoginForm
 from accounts.selectors import contract_get_active
+from provider_auth.consent.selectors import connect_session_consent_terms
 from provider_auth.connect import selectors, services
 from provider_auth.connect.forms import PremiseChoiceForm
 from provider_auth.connect.models import ConnectSession, FlowKind, Outcome, SessionState
@@ -488,6 +489,7 @@ def _consent_page(
         customer=customer,
         several=several,
         chart=_tariff_chart(session),
+        terms=connect_session_consent_terms(session=session),
         decide_url=reverse("connect:decide", args=[session.public_id]),
         address_url=reverse("connect:address", args=[session.public_id]),
     )
