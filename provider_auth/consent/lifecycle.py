@@ -87,9 +87,12 @@ def grant_end_reason(grant: Any, *, now: dt.datetime | None = None) -> str | Non
 
 
 def grant_ends_at(grant: Any) -> dt.datetime | None:
-    """When a working grant will end by itself, if that is known (expiry or supply end)."""
-    ends = [v for v in (grant.consent_expires_at, grant_supply_end(grant)) if v is not None]
-    return min(ends) if ends else None
+    """The date a working grant is promised to end by: its consent expiry, if any.
+
+    A fixed-term contract's end date is not shown as the grant's end: a renewal usually comes
+    later and keeps the grant; the supply's end is stated as a condition instead.
+    """
+    return grant.consent_expires_at  # type: ignore[no-any-return]
 
 
 def client_consent_expiry(client: Any, *, now: dt.datetime) -> dt.datetime | None:

@@ -215,6 +215,11 @@ def grant_activate(*, grant: Grant) -> Grant:
         grant.activated_at = timezone.now()
         grant.pending_expires_at = None
         grant.save(update_fields=["status", "activated_at", "pending_expires_at"])
+        audit_record(
+            event="grant.activated",
+            customer=grant.customer,
+            detail={"grant_id": grant.pk, "client_id": grant.client.client_id},
+        )
         consent_emails.grant_started_mail_on_commit(grant=grant)
     return grant
 
