@@ -27,10 +27,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.charts import tariff_chart_build
 from accounts.forms import LoginForm
 from accounts.selectors import contract_get_active
-from provider_auth.consent.selectors import connect_session_consent_terms
 from provider_auth.connect import selectors, services
 from provider_auth.connect.forms import PremiseChoiceForm
 from provider_auth.connect.models import ConnectSession, FlowKind, Outcome, SessionState
+from provider_auth.consent.selectors import connect_session_consent_terms
 from provider_auth.flatpeak.client import (
     FlatPeakClient,
     connect_token_is_valid,

@@ -12,7 +12,7 @@ is a successor, so it keeps the grant.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 
@@ -64,11 +64,11 @@ def premise_supply_end(*, premise_id: int) -> dt.datetime | None:
 
 
 def grant_supply_end(grant: Any) -> dt.datetime | None:
-    cached = getattr(grant, SUPPLY_END_ATTR, _UNKNOWN)
+    cached: Any = getattr(grant, SUPPLY_END_ATTR, _UNKNOWN)
     if cached is _UNKNOWN:
         cached = premise_supply_end(premise_id=grant.premise_id)
         setattr(grant, SUPPLY_END_ATTR, cached)
-    return cached  # type: ignore[no-any-return]
+    return cast("dt.datetime | None", cached)
 
 
 def grant_end_reason(grant: Any, *, now: dt.datetime | None = None) -> str | None:

@@ -88,12 +88,15 @@ def grant_list_for_customer(*, customer: Any) -> tuple[list[Any], list[Any]]:
         .exclude(status=GrantStatus.PENDING)
         .select_related("premise", "client")
         .annotate(
-            supply_end_raw=RawSQL(supply_end_sql(premise_column=f'"{table}"."premise_id"'), [])
+            # Identifiers from the model only (see supply_end_sql); no values.
+            supply_end_raw=RawSQL(supply_end_sql(premise_column=f'"{table}"."premise_id"'), [])  # noqa: S611
         )
         .order_by("-activated_at", "-pk")
     )
-    active, ended = [], []
+    active: list[Any] = []
+    ended: list[Any] = []
     now = timezone.now()
+    grant: Any
     for grant in grants:
         setattr(grant, SUPPLY_END_ATTR, supply_end_value(grant.supply_end_raw))
         grant.ended_reason = grant_end_reason(grant, now=now)
@@ -123,7 +126,7 @@ def permission_record(*, customer: Any) -> dict[str, Any]:
     from provider_auth.audit.models import AuditEvent
     from provider_auth.oauth.models import Grant
 
-    names = {
+    names: dict[Any, str] = {
         g.pk: g.display_name or g.client.name
         for g in Grant.objects.filter(customer=customer).select_related("client")
     }
