@@ -34,5 +34,7 @@ def grant_shared_description(*, grant: Grant) -> list[str]:
     if "tariff:read" in granted:
         items = [labels[d] for d in grant.directions if d in labels] or [labels["IMPORT"]]
     # The other data types, each as the consent page named it.
-    items += [label for label in scope_labels(grant.scope) if label not in scope_labels("tariff:read")]
+    items += [
+        label for label in scope_labels(grant.scope) if label not in scope_labels("tariff:read")
+    ]
     return items

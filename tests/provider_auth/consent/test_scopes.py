@@ -100,3 +100,19 @@ def test_flatpeak_connect_flow_asks_for_every_data_type() -> None:
     from provider_auth.connect.services import SCOPE
 
     assert SCOPE.split() == sorted(["tariff:read", "contract:read", "address:read"])
+
+
+@pytest.mark.parametrize("output", ["provider", "flatpeak"])
+def test_narrow_documents_and_grant_end_errors_match_the_openapi_document(
+    api_get: Any, issue: Any, output: str
+) -> None:
+    from provider_auth.oauth.services import grant_revoke
+    from tests.provider_auth.tariff_api.test_openapi import assert_matches
+
+    grant, issued = issue(scope="tariff:read")
+    response = api_get(TARIFF, issued.access_token, data={"format": output})
+    assert_matches(response, "/api/v1/tariff")
+    grant_revoke(grant=grant, reason="customer")
+    response = api_get(TARIFF, issued.access_token, data={"format": output})
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert_matches(response, "/api/v1/tariff")
