@@ -161,3 +161,16 @@ def test_the_record_needs_a_login(browser: Client) -> None:
         response = browser.get(LIST + suffix, secure=True)
         assert response.status_code == HTTPStatus.FOUND
         assert "record" not in response.get("Content-Disposition", "")
+
+
+def test_the_page_and_its_history_in_german(
+    browser: Client, issue: Any, contract: Contract
+) -> None:
+    grant, _ = issue()
+    grant_revoke(grant=grant, reason="customer", actor=grant.customer)
+    issue(display_name="Nova Chargers")
+    browser.force_login(contract.premise.customer)
+    html = browser.get(LIST, secure=True, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Zweck" in html and "Tarifabgleich" in html
+    assert "Verlauf" in html and "Der Zugriff wurde widerrufen" in html
+    assert "Herunterladen (CSV)" in html
