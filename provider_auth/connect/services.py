@@ -42,6 +42,7 @@ from provider_auth.connect.selectors import (
     secret_digest,
 )
 from provider_auth.connect.submission import SubmissionError
+from provider_auth.consent import scopes as consent_scopes
 from provider_auth.flatpeak.client import (
     FlatPeakClient,
     SessionContext,
@@ -53,7 +54,8 @@ from provider_auth.flatpeak.logo import Logo, partner_logo_fetch
 from provider_auth.oauth.models import Grant, GrantStatus, OAuthClient
 from provider_auth.oauth.services import grant_issue, grant_revoke
 
-SCOPE = "tariff:read"
+# FlatPeak's connect flow asks for every data type: the tariff, the contract dates, the address.
+SCOPE = " ".join(sorted(consent_scopes.ALL))
 AUDIT_EVENTS = {
     Outcome.AUTHORISED: "consent.given",
     Outcome.DECLINED: "consent.denied",

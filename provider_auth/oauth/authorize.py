@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Contract, Direction, Premise, User
 from provider_auth.audit.services import audit_record
+from provider_auth.consent.lifecycle import grant_terms
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import AuthorizationCode, Grant, GrantStatus, OAuthClient
 from provider_auth.oauth.services import client_refresh_absolute
@@ -253,6 +254,7 @@ def authorization_code_issue(
         pending_expires_at=now + dt.timedelta(seconds=code_seconds),
         absolute_expires_at=now + client_refresh_absolute(client),
         display_name=display_name or client.name,
+        **grant_terms(client, now=now),
     )
     code = tokens.secret_generate(tokens.AUTHORIZATION_CODE_PREFIX)
     AuthorizationCode.objects.create(

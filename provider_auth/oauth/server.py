@@ -38,6 +38,7 @@ from authlib.integrations.django_oauth2 import BearerTokenValidator as _BearerTo
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import (
     InvalidClientError,
+    InvalidGrantError,
     InvalidRequestError,
     MissingAuthorizationError,
     UnauthorizedClientError,
@@ -53,6 +54,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from provider_auth.audit.services import audit_record
+from provider_auth.consent import scopes as consent_scopes
+from provider_auth.consent.lifecycle import (
+    SUPPLY_END_ATTR,
+    grant_end_reason,
+    supply_end_sql,
+    supply_end_value,
+)
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (
     AccessToken,
@@ -79,7 +87,7 @@ from provider_auth.security.ratelimit import (
 )
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-SCOPES_SUPPORTED = ["tariff:read"]
+SCOPES_SUPPORTED = list(consent_scopes.ALL)
 
 
 def _token_response(issued: IssuedTokens, *, include_refresh_token: bool = True) -> dict[str, Any]:
@@ -161,8 +169,11 @@ _CLIENT_SQL = f"""
 SELECT {_CLIENT_COLUMNS.sql} FROM "{OAuthClient._meta.db_table}" c
 WHERE c."client_id" = %s AND c."is_active" = %s
 """  # noqa: S608
+# The last column is when the supply at the grant's premise ends (`consent.lifecycle`), so the
+# grant's end is checked without another query.
 _REFRESH_SQL = f"""
-SELECT {_REFRESH_COLUMNS.sql}, {_GRANT_COLUMNS.sql}
+SELECT {_REFRESH_COLUMNS.sql}, {_GRANT_COLUMNS.sql},
+       {supply_end_sql(premise_column='g."premise_id"')}
 FROM "{RefreshToken._meta.db_table}" r JOIN "{Grant._meta.db_table}" g ON g."id" = r."grant_id"
 WHERE r."token_hash" = %s
 """  # noqa: S608
@@ -199,9 +210,9 @@ def refresh_token_lock(value: str, *, wait: bool) -> RefreshToken | None:
         return None
     split = len(_REFRESH_COLUMNS)
     token = _REFRESH_COLUMNS.instance(connection, row[:split])
-    RefreshToken.grant.field.set_cached_value(
-        token, _GRANT_COLUMNS.instance(connection, row[split:])
-    )
+    grant = _GRANT_COLUMNS.instance(connection, row[split:-1])
+    setattr(grant, SUPPLY_END_ATTR, supply_end_value(row[-1]))
+    RefreshToken.grant.field.set_cached_value(token, grant)
     return token
 
 
@@ -309,6 +320,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if token.grant.client_id != client.pk:
             return None  # another client's token: not ours to judge, nothing revoked
         now = timezone.now()
+        ended = grant_end_reason(token.grant, now=now)
+        if ended is not None:
+            # RFC 6749 §5.2 has one code for this, invalid_grant; the description says why, in
+            # the same words as the tariff API's error code.
+            raise InvalidGrantError(f"The grant has ended: {ended}.")
         if token.revoked_at is not None:
             return None  # revoked with its grant (or by a reuse detected meanwhile)
         if token.used_at is not None and not refresh_token_in_grace(token, now=now):

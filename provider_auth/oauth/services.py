@@ -15,11 +15,15 @@ from django.utils import timezone
 
 from accounts.models import Premise, User
 from provider_auth.audit.services import audit_record
+from provider_auth.consent import emails as consent_emails
+from provider_auth.consent import scopes as consent_scopes
+from provider_auth.consent.lifecycle import grant_terms
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (
     AccessToken,
     AuthorizationCode,
     Grant,
+    GrantEndReason,
     GrantStatus,
     OAuthClient,
     RefreshToken,
@@ -157,7 +161,7 @@ def grant_issue(
     premise: Premise,
     client: OAuthClient,
     directions: list[str],
-    scope: str = "tariff:read",
+    scope: str = " ".join(sorted(consent_scopes.ALL)),
     pending: bool = False,
     display_name: str = "",
 ) -> tuple[Grant, IssuedTokens]:
@@ -182,6 +186,7 @@ def grant_issue(
         ),
         absolute_expires_at=now + client_refresh_absolute(client),
         display_name=display_name or client.name,
+        **grant_terms(client, now=now),
     )
     issued = tokens_issue(grant=grant, now=now)
     audit_record(
@@ -192,8 +197,12 @@ def grant_issue(
             "client_id": client.client_id,
             "premise": premise.reference,
             "pending": pending,
+            "scope": grant.scope,
+            "purpose": grant.purpose,
         },
     )
+    if not pending:
+        consent_emails.grant_started_mail_on_commit(grant=grant)
     return grant, issued
 
 
@@ -206,25 +215,51 @@ def grant_activate(*, grant: Grant) -> Grant:
         grant.activated_at = timezone.now()
         grant.pending_expires_at = None
         grant.save(update_fields=["status", "activated_at", "pending_expires_at"])
+        audit_record(
+            event="grant.activated",
+            customer=grant.customer,
+            detail={"grant_id": grant.pk, "client_id": grant.client.client_id},
+        )
+        consent_emails.grant_started_mail_on_commit(grant=grant)
     return grant
 
 
 @transaction.atomic
-def grant_revoke(*, grant: Grant, reason: str, actor: User | None = None) -> Grant:
-    """Revoke a grant and every token hanging off it, at once. Idempotent."""
+def grant_revoke(
+    *,
+    grant: Grant,
+    reason: str,
+    actor: User | None = None,
+    end_reason: str = GrantEndReason.REVOKED,
+) -> Grant:
+    """End a grant and every token hanging off it, at once. Idempotent.
+
+    Every end — revocation by anyone, expiry, the supply ending — leaves the same state
+    (REVOKED, `revoked_at`, `end_reason`) and one `grant.revoked` audit event; `reason` says
+    who or what in more detail (`customer`, `admin_revoked`, …).
+    """
     now = timezone.now()
     grant = Grant.objects.select_for_update().get(pk=grant.pk)
     if grant.status != GrantStatus.REVOKED:
         grant.status = GrantStatus.REVOKED
         grant.revoked_at = now
         grant.revoked_reason = reason[:64]
-        grant.save(update_fields=["status", "revoked_at", "revoked_reason"])
+        grant.end_reason = end_reason
+        grant.save(update_fields=["status", "revoked_at", "revoked_reason", "end_reason"])
         audit_record(
             event="grant.revoked",
             customer=grant.customer,
             actor=actor,
-            detail={"grant_id": grant.pk, "reason": reason, "client_id": grant.client.client_id},
+            detail={
+                "grant_id": grant.pk,
+                "reason": reason,
+                "end_reason": end_reason,
+                "client_id": grant.client.client_id,
+            },
         )
+        if end_reason != GrantEndReason.REVOKED:
+            # The customer did not choose this end: tell them.
+            consent_emails.grant_ended_mail_on_commit(grant=grant)
     AccessToken.objects.filter(grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     RefreshToken.objects.filter(grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     return grant
@@ -232,7 +267,7 @@ def grant_revoke(*, grant: Grant, reason: str, actor: User | None = None) -> Gra
 
 # --- Clients and housekeeping ----------------------------------------------------------------
 SUPPORTED_GRANT_TYPES = (OAuthClient.GRANT_AUTHORIZATION_CODE, OAuthClient.GRANT_REFRESH_TOKEN)
-SUPPORTED_SCOPES = ("tariff:read",)
+SUPPORTED_SCOPES = consent_scopes.ALL
 MIN_CLIENT_SECRET_LENGTH = 32
 # RFC 3986 unreserved characters: what form-urlencoding leaves unchanged, so a client id or
 # secret made of them reads the same whether or not a client encodes it inside HTTP Basic.
@@ -298,7 +333,8 @@ def client_create(
     unknown = [g for g in grant_types if g not in SUPPORTED_GRANT_TYPES]
     if unknown:
         raise ValueError(f"Unsupported grant type(s): {', '.join(unknown)}.")
-    scopes = list(dict.fromkeys(scopes or SUPPORTED_SCOPES))
+    # Without a choice a new partner gets the tariff only; staff add the other data types.
+    scopes = list(dict.fromkeys(scopes or (consent_scopes.TARIFF_READ,)))
     unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
     if unknown:
         raise ValueError(f"Unsupported scope(s): {', '.join(unknown)}.")

@@ -73,6 +73,26 @@ def invalid_token() -> TariffApiError:
     )
 
 
+# Why a genuine token stopped working: the grant ended (`provider_auth.consent.lifecycle`).
+GRANT_ENDED_MESSAGES = {
+    "grant_revoked": "The customer's permission was revoked. Ask the customer to connect again.",
+    "grant_expired": "The customer's permission has expired. Ask the customer to connect again.",
+    "supply_ended": (
+        "The supply at this address has ended (the customer moved out or switched supplier)."
+    ),
+}
+
+
+def grant_ended(reason: str) -> TariffApiError:
+    """401 `invalid_token` (RFC 6750) whose FlatPeak-style `code` says why the grant ended."""
+    return TariffApiError(
+        HTTPStatus.UNAUTHORIZED,
+        reason,
+        GRANT_ENDED_MESSAGES.get(reason, GRANT_ENDED_MESSAGES["grant_revoked"]),
+        bearer_error="invalid_token",
+    )
+
+
 def insufficient_scope(
     message: str = "The access token lacks the tariff:read scope.",
 ) -> TariffApiError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Direction
 from accounts.tariffs import RateInterval, tariff_rates_between
+from provider_auth.consent.lifecycle import grant_end_reason
 from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.server import (
     BearerMalformedError,
@@ -92,6 +94,8 @@ def tariff_endpoint(*, contracts_in_force: bool) -> Callable[[View], Callable[..
 
 
 def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingToken:
+    token: AccessToken | None = None
+    digest: str | None = None
     try:
         value = bearer_token_value(request.META.get("HTTP_AUTHORIZATION", ""))
         digest = access_token_digest(value)
@@ -107,6 +111,11 @@ def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingTok
     except InsufficientScopeError as e:
         raise errors.insufficient_scope() from e
     except OAuth2Error as e:  # invalid, expired, revoked, pending grant, not a Bearer token
+        # A genuine token of a grant that ended says why, so FlatPeak can tell the device maker.
+        if token is not None and digest and hmac.compare_digest(token.token_hash, digest):
+            reason = grant_end_reason(token.grant)
+            if reason is not None:
+                raise errors.grant_ended(reason) from e
         raise errors.invalid_token() from e
     assert polling is not None  # noqa: S101 (access_token_validate raised otherwise)
     return polling
@@ -168,7 +177,8 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     if in_force is None:
         raise errors.no_tariff()
     premise = polling.token.grant.premise
-    etag = tariff_document_etag(premise=premise, contract=in_force, output=output)
+    scope = polling.token.scope
+    etag = tariff_document_etag(premise=premise, contract=in_force, output=output, scope=scope)
     if _if_none_match(request, etag):
         return _not_modified(etag)
     payload = documents.get(etag)
@@ -176,7 +186,7 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         contract = contract_get_with_rules(premise=premise, contract=in_force)  # query 2
         if contract is None:
             raise errors.no_tariff()
-        payload = tariff_document_render(contract=contract, output=output)
+        payload = tariff_document_render(contract=contract, output=output, scope=scope)
         if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
             documents.put(etag, payload)
     return _cacheable(HttpResponse(payload, content_type="application/json"), etag)

@@ -131,7 +131,8 @@ def test_an_empty_direction_is_invalid_request_not_the_default(
 def test_no_contract_in_force_is_no_tariff(
     api_get: Any, access_token: str, contract: Contract
 ) -> None:
-    Contract.objects.filter(pk=contract.pk).update(end_at=timezone.now() - dt.timedelta(days=1))
+    # Not in force yet (a later start): the supply has not ended, so the grant still works.
+    Contract.objects.filter(pk=contract.pk).update(start_at=timezone.now() + dt.timedelta(days=1))
     assert_error(api_get(TARIFF, access_token), HTTPStatus.NOT_FOUND, "no_tariff")
 
 
@@ -161,7 +162,10 @@ def test_revoking_the_grant_locks_the_token_out_immediately(api_get: Any, issue:
     grant, issued = issue()
     assert api_get(TARIFF, issued.access_token).status_code == HTTPStatus.OK
     grant_revoke(grant=grant, reason="customer_revoked")
-    assert_error(api_get(TARIFF, issued.access_token), HTTPStatus.UNAUTHORIZED, "invalid_token")
+    # The FlatPeak-style code says why; the RFC 6750 challenge still says invalid_token.
+    response = api_get(TARIFF, issued.access_token)
+    assert_error(response, HTTPStatus.UNAUTHORIZED, "grant_revoked")
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
 def test_a_pending_grant_token_works_only_after_activation(api_get: Any, issue: Any) -> None:
