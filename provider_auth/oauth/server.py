@@ -41,6 +41,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     MissingAuthorizationError,
     UnauthorizedClientError,
+    UnsupportedGrantTypeError,
     grants,
 )
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
@@ -54,6 +55,13 @@ from django.utils import timezone
 
 from provider_auth.audit.services import audit_record
 from provider_auth.oauth import tokens
+from provider_auth.oauth.front_door import (
+    CLIENT_AUTHENTICATION_FAILED,
+    CLIENT_REALM,
+    basic_credentials_decode,
+    client_credentials_claimed,
+    client_rate_limit_count,
+)
 from provider_auth.oauth.models import (
     AccessToken,
     AuthorizationCode,
@@ -70,13 +78,6 @@ from provider_auth.oauth.services import (
     tokens_rotate,
 )
 from provider_auth.ops.metrics import token_event_inc
-from provider_auth.security.ratelimit import (
-    CLIENT_ATTR,
-    CLIENT_AUTHENTICATION_FAILED,
-    CLIENT_REALM,
-    basic_credentials_decode,
-    client_credentials_claimed,
-)
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 SCOPES_SUPPORTED = ["tariff:read"]
@@ -502,20 +503,17 @@ class OAuthServer(AuthorizationServer):
         """client_secret_basic or client_secret_post (RFC 6749 §2.3.1), or `ClientAuthFailed`.
 
         Basic credentials are form-urlencoded inside (`basic_credentials_decode`), which
-        Authlib's parser gets wrong (`+`). The client row the per-client rate limit loaded for
-        this request (`key_client`) is reused instead of querying it again; the secret is
-        still checked against it. An unknown client costs one digest comparison like a wrong
-        secret, and both get the same answer.
+        Authlib's parser gets wrong (`+`). An unknown client costs one digest comparison like a
+        wrong secret, and both get the same answer. Once the client has proven itself, the
+        request counts against its own rate limit (`client_rate_limit_count`, which raises
+        `ClientRateLimitedError` over it; the front door answers 429).
         """
         claimed = client_credentials_claimed(
             authorization=request.headers.get("Authorization", ""), form=request.form
         )
         if claimed is None or claimed.method not in methods:
             raise ClientAuthFailed()
-        known = getattr(request, "rate_limit_client", None)
-        if known is not None and known.client_id == claimed.client_id:
-            client = known
-        elif "\x00" in claimed.client_id:
+        if "\x00" in claimed.client_id:
             client = None  # no database stores NUL in a text column
         else:
             client = self.query_client(claimed.client_id)
@@ -526,13 +524,26 @@ class OAuthServer(AuthorizationServer):
             raise ClientAuthFailed()
         if not client.check_endpoint_auth_method(claimed.method, endpoint):
             raise ClientAuthFailed()
+        client_rate_limit_count(client_id=client.client_id, endpoint=endpoint)
         request.auth_method = claimed.method
         return client
 
-    def create_oauth2_request(self, request: HttpRequest) -> Any:
-        oauth_request = super().create_oauth2_request(request)
-        oauth_request.rate_limit_client = getattr(request, CLIENT_ATTR, None)
-        return oauth_request
+    def client_count_if_proven(self, request: Any, *, endpoint: str) -> None:
+        """Count a request refused before its client was authenticated against that client's
+        rate limit all the same, when its credentials prove the client: every request a
+        client makes spends its budget, whatever the answer."""
+        try:
+            self.authenticate_client(request, CLIENT_AUTH_METHODS, endpoint)
+        except ClientAuthFailed:
+            pass
+
+    def get_token_grant(self, request: Any) -> Any:
+        try:
+            return super().get_token_grant(request)
+        except UnsupportedGrantTypeError:
+            # Authlib refuses the grant type before authenticating the client.
+            self.client_count_if_proven(request, endpoint="token")
+            raise
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Nothing to do: `tokens_issue` stored the digests when the token was generated."""
@@ -558,11 +569,16 @@ def server_build() -> OAuthServer:
 server = server_build()
 
 
+def _refusal_response(request: HttpRequest, refusal: OAuth2Error, *, endpoint: str) -> HttpResponse:
+    server.client_count_if_proven(server.create_oauth2_request(request), endpoint=endpoint)
+    return server.handle_error_response(request, refusal)
+
+
 def token_response(request: HttpRequest) -> HttpResponse:
     """POST /oauth/token in one transaction (the row locks live until it commits)."""
     refusal = client_request_refusal(request, endpoint="token")
     if refusal is not None:
-        return server.handle_error_response(request, refusal)
+        return _refusal_response(request, refusal, endpoint="token")
     with transaction.atomic():
         return server.create_token_response(request)
 
@@ -571,7 +587,7 @@ def endpoint_response(request: HttpRequest, *, endpoint: str) -> HttpResponse:
     """POST /oauth/revoke (`revocation`) or /oauth/introspect (`introspection`)."""
     refusal = client_request_refusal(request, endpoint=endpoint)
     if refusal is not None:
-        return server.handle_error_response(request, refusal)
+        return _refusal_response(request, refusal, endpoint=endpoint)
     return server.create_endpoint_response(endpoint, request)
 
 
