@@ -29,13 +29,13 @@ from django.utils import timezone
 
 from accounts.models import Direction
 from accounts.tariffs import rfc3339_utc, tariff_rates_between
-from provider_auth.oauth.models import AccessToken
-from provider_auth.oauth.server import (
+from provider_auth.oauth.bearer import (
     BearerMalformedError,
     access_token_digest,
     access_token_validate,
     bearer_token_value,
 )
+from provider_auth.oauth.models import AccessToken
 from provider_auth.ops.metrics import tariff_request_observe
 from provider_auth.tariff_api import errors
 from provider_auth.tariff_api.documents import (
