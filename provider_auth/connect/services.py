@@ -54,8 +54,7 @@ from provider_auth.flatpeak.logo import Logo
 from provider_auth.oauth.authorize import (
     AuthorizationRequest,
     authorization_code_issue,
-    issuer,
-    redirect_uri_with_params,
+    authorization_response_uri,
 )
 from provider_auth.oauth.models import Grant, GrantStatus, OAuthClient
 from provider_auth.oauth.services import grant_activate, grant_issue, grant_revoke
@@ -413,6 +412,7 @@ def connect_session_oauth_finish(*, session: ConnectSession) -> str:
         code_challenge=ctx["code_challenge"],
         code_challenge_method=ctx["code_challenge_method"],
     )
+    code: str | None = None  # None: access_denied
     if locked.outcome == Outcome.AUTHORISED and locked.customer and locked.premise:
         grant, code = authorization_code_issue(
             authorization_request=authorization,
@@ -422,17 +422,9 @@ def connect_session_oauth_finish(*, session: ConnectSession) -> str:
             display_name=client.name,
         )
         locked.grant = grant
-        params = {"code": code, "state": authorization.state, "iss": issuer()}
-    else:
-        params = {
-            "error": "access_denied",
-            "error_description": "The customer did not allow access.",
-            "state": authorization.state,
-            "iss": issuer(),
-        }
     _finish(locked, state=SessionState.COMPLETED)
     _metric_flow_outcome(str(locked.outcome).lower())
-    return redirect_uri_with_params(authorization.redirect_uri, params)
+    return authorization_response_uri(authorization_request=authorization, code=code)
 
 
 def _fail(locked: ConnectSession, *, error: str) -> None:
