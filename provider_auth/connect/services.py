@@ -35,7 +35,6 @@ from provider_auth.connect.selectors import (
     connect_session_premises,
     connect_session_token,
     premise_contract_term,
-    secret_digest,
     session_binding_key,
 )
 from provider_auth.flatpeak.client import (
@@ -57,12 +56,14 @@ from provider_auth.oauth.authorize import (
     authorization_response_uri,
 )
 from provider_auth.oauth.models import Grant, GrantStatus, OAuthClient
+from provider_auth.oauth.scopes import TARIFF_READ
 from provider_auth.oauth.services import grant_activate, grant_issue, grant_revoke
+from provider_auth.oauth.tokens import secret_hash
 from provider_auth.security.network import client_ip
 
 logger = logging.getLogger(__name__)
 
-SCOPE = "tariff:read"
+SCOPE = TARIFF_READ
 AUDIT_EVENTS = {
     Outcome.AUTHORISED: "consent.given",
     Outcome.DECLINED: "consent.denied",
@@ -104,10 +105,10 @@ def connect_session_open(
             session = ConnectSession.objects.create(
                 kind=FlowKind.FLATPEAK,
                 public_id=secrets.token_urlsafe(24),
-                token_hash=secret_digest(connect_token),
+                token_hash=secret_hash(connect_token),
                 token_hint=connect_token_redact(connect_token),
                 token_encrypted=crypto.payload_encrypt({"connect_token": connect_token}),
-                browser_binding_hash=secret_digest(secret),
+                browser_binding_hash=secret_hash(secret),
                 context=context.to_dict(),
                 direction=context.direction,
                 flatpeak_account_id=context.account_id,
@@ -145,7 +146,7 @@ def connect_session_open_oauth(
     session = ConnectSession.objects.create(
         kind=FlowKind.OAUTH,
         public_id=secrets.token_urlsafe(24),
-        browser_binding_hash=secret_digest(secret),
+        browser_binding_hash=secret_hash(secret),
         context=authorization,
         direction=authorization.get("direction", "IMPORT"),
         flatpeak_account_id=authorization["client_id"],

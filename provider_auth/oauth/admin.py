@@ -27,9 +27,9 @@ from provider_auth.oauth.models import (
     OAuthClient,
     RefreshToken,
 )
+from provider_auth.oauth.scopes import SCOPES_SUPPORTED
 from provider_auth.oauth.services import (
     SUPPORTED_GRANT_TYPES,
-    SUPPORTED_SCOPES,
     client_secret_rotate,
     grant_revoke,
     redirect_uri_problem,
@@ -54,9 +54,9 @@ class OAuthClientForm(forms.ModelForm):
     )
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
-        choices=[(s, s) for s in SUPPORTED_SCOPES],
+        choices=[(s, s) for s in SCOPES_SUPPORTED],
         widget=forms.CheckboxSelectMultiple,
-        initial=list(SUPPORTED_SCOPES),
+        initial=list(SCOPES_SUPPORTED),
     )
 
     class Meta:

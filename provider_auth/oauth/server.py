@@ -84,7 +84,6 @@ from provider_auth.oauth.services import (
 from provider_auth.ops.metrics import token_event_inc
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-SCOPES_SUPPORTED = ["tariff:read"]
 
 
 def _token_response(issued: IssuedTokens, *, include_refresh_token: bool = True) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from provider_auth.oauth.models import (
     OAuthClient,
     RefreshToken,
 )
+from provider_auth.oauth.scopes import SCOPES_SUPPORTED, TARIFF_READ
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def grant_issue(
     premise: Premise,
     client: OAuthClient,
     directions: list[str],
-    scope: str = "tariff:read",
+    scope: str = TARIFF_READ,
     pending: bool = False,
     display_name: str = "",
 ) -> tuple[Grant, IssuedTokens]:
@@ -232,7 +233,6 @@ def grant_revoke(*, grant: Grant, reason: str, actor: User | None = None) -> Gra
 
 # --- Clients and housekeeping ----------------------------------------------------------------
 SUPPORTED_GRANT_TYPES = (OAuthClient.GRANT_AUTHORIZATION_CODE, OAuthClient.GRANT_REFRESH_TOKEN)
-SUPPORTED_SCOPES = ("tariff:read",)
 MIN_CLIENT_SECRET_LENGTH = 32
 # RFC 3986 unreserved characters: what form-urlencoding leaves unchanged, so a client id or
 # secret made of them reads the same whether or not a client encodes it inside HTTP Basic.
@@ -298,8 +298,8 @@ def client_create(
     unknown = [g for g in grant_types if g not in SUPPORTED_GRANT_TYPES]
     if unknown:
         raise ValueError(f"Unsupported grant type(s): {', '.join(unknown)}.")
-    scopes = list(dict.fromkeys(scopes or SUPPORTED_SCOPES))
-    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
+    scopes = list(dict.fromkeys(scopes or SCOPES_SUPPORTED))
+    unknown = [s for s in scopes if s not in SCOPES_SUPPORTED]
     if unknown:
         raise ValueError(f"Unsupported scope(s): {', '.join(unknown)}.")
     redirect_uris = list(dict.fromkeys(redirect_uris or []))
