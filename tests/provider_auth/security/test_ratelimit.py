@@ -84,12 +84,16 @@ def test_the_limit_may_be_a_callable_read_per_request() -> None:
 
 
 def test_the_client_key_is_only_given_to_a_client_that_proves_its_secret(
-    make_oauth_client: Any,
+    make_oauth_client: Any, settings: Any
 ) -> None:
     """The per-client limit counts a request once the OAuth server has authenticated the
     client, under that client's key; failed or absent credentials spend nobody's budget."""
     from django.test import Client
 
+    # The counters this test reads back live in this process's memory (not a shared Redis).
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "k"}
+    }
     _, secret = make_oauth_client(client_id="flatpeak")
     api = Client()
     scope = client_rate_limit_scope("introspection")
