@@ -601,7 +601,7 @@ def sandbox_oauth_client_ensure(*, client_id: str, secret: str, name: str = "Fla
     Existing grant types and scopes are kept; refresh_token and every data type FlatPeak reads
     (the tariff, the contract dates, the address) are added if absent.
     """
-    from provider_auth.consent.scopes import ALL as DATA_TYPES
+    from provider_auth.oauth.scopes import SCOPES_SUPPORTED as DATA_TYPES
     from provider_auth.oauth import tokens
     from provider_auth.oauth.models import OAuthClient
 

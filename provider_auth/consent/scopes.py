@@ -1,14 +1,11 @@
-"""The data types a grant can cover (one OAuth scope each) and the purposes partners state."""
+"""The data types a grant can cover (one OAuth scope each), in the customer's words, and the
+purposes partners state."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-TARIFF_READ = "tariff:read"
-CONTRACT_READ = "contract:read"
-ADDRESS_READ = "address:read"
-# Order of display on the consent page and the connected-apps page.
-ALL = (TARIFF_READ, CONTRACT_READ, ADDRESS_READ)
+from provider_auth.oauth.scopes import ADDRESS_READ, CONTRACT_READ, SCOPES_SUPPORTED, TARIFF_READ
 
 SCOPE_LABELS = {
     TARIFF_READ: _("Your tariff and its rates"),
@@ -31,7 +28,7 @@ def scope_set(scope: str) -> frozenset[str]:
 def scope_labels(scope: str) -> list[str]:
     """The data types of `scope` in words, in display order (unknown names left out)."""
     granted = scope_set(scope)
-    return [str(SCOPE_LABELS[s]) for s in ALL if s in granted]
+    return [str(SCOPE_LABELS[s]) for s in SCOPES_SUPPORTED if s in granted]
 
 
 def purpose_label(purpose: str) -> str:

@@ -28,9 +28,9 @@ from provider_auth.oauth.models import (
     OAuthClient,
     RefreshToken,
 )
+from provider_auth.oauth.scopes import SCOPES_SUPPORTED
 from provider_auth.oauth.services import (
     SUPPORTED_GRANT_TYPES,
-    SUPPORTED_SCOPES,
     client_secret_rotate,
     grant_revoke,
     redirect_uri_problem,
@@ -55,9 +55,9 @@ class OAuthClientForm(forms.ModelForm):
     )
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
-        choices=[(s, s) for s in SUPPORTED_SCOPES],
+        choices=[(s, s) for s in SCOPES_SUPPORTED],
         widget=forms.CheckboxSelectMultiple,
-        initial=list(SUPPORTED_SCOPES),
+        initial=list(SCOPES_SUPPORTED),
     )
     # Optional in a post (older forms and scripts keep working): empty means tariff sync.
     purpose = forms.ChoiceField(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from provider_auth.consent.lifecycle import grant_end_reason
+from provider_auth.oauth.scopes import TARIFF_READ
 
 
 class OAuthClient(models.Model):
@@ -116,7 +117,7 @@ class Grant(models.Model):
         "accounts.Premise", on_delete=models.CASCADE, related_name="oauth_grants"
     )
     client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="grants")
-    scope = models.CharField(max_length=200, default="tariff:read")
+    scope = models.CharField(max_length=200, default=TARIFF_READ)
     directions = models.JSONField(default=list)  # ["IMPORT"], ["EXPORT"] or both
     status = models.CharField(max_length=8, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)

@@ -30,7 +30,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.models import Contract, Premise
-from provider_auth.consent.scopes import ADDRESS_READ, ALL, CONTRACT_READ
+from provider_auth.oauth.scopes import ADDRESS_READ, CONTRACT_READ, SCOPES_SUPPORTED
 from provider_auth.tariff_api.formats import tariff_to_flatpeak, tariff_to_provider_json
 from provider_auth.tariff_api.selectors import ContractInForce
 
@@ -41,7 +41,7 @@ from provider_auth.tariff_api.selectors import ContractInForce
 # pin each format's field layout per version, so a new or renamed field cannot slip through.
 DOCUMENT_SCHEMA_VERSION = 1
 CACHE_SIZE = 1024
-FULL_SCOPE = " ".join(ALL)
+FULL_SCOPE = " ".join(SCOPES_SUPPORTED)
 
 
 def _iso(value: Any) -> str:

@@ -7,6 +7,8 @@ from http import HTTPStatus
 
 from django.http import JsonResponse
 
+from provider_auth.oauth.scopes import TARIFF_READ
+
 REALM = "tariff"
 
 
@@ -38,7 +40,7 @@ class TariffApiError(Exception):
                 params.append(f'error="{self.bearer_error}"')
                 params.append(f'error_description="{self.message}"')
             if self.bearer_error == "insufficient_scope":
-                params.append('scope="tariff:read"')
+                params.append(f'scope="{TARIFF_READ}"')
             response["WWW-Authenticate"] = "Bearer " + ", ".join(params)
         for name, value in self.headers.items():
             response[name] = value
@@ -94,7 +96,7 @@ def grant_ended(reason: str) -> TariffApiError:
 
 
 def insufficient_scope(
-    message: str = "The access token lacks the tariff:read scope.",
+    message: str = f"The access token lacks the {TARIFF_READ} scope.",
 ) -> TariffApiError:
     return TariffApiError(
         HTTPStatus.FORBIDDEN, "insufficient_scope", message, bearer_error="insufficient_scope"

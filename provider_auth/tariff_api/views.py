@@ -31,13 +31,14 @@ from django.utils import timezone
 from accounts.models import Direction
 from accounts.tariffs import RateInterval, tariff_rates_between
 from provider_auth.consent.lifecycle import grant_end_reason
-from provider_auth.oauth.models import AccessToken
-from provider_auth.oauth.server import (
+from provider_auth.oauth.bearer import (
     BearerMalformedError,
     access_token_digest,
     access_token_validate,
     bearer_token_value,
 )
+from provider_auth.oauth.models import AccessToken
+from provider_auth.oauth.scopes import TARIFF_READ
 from provider_auth.ops.metrics import tariff_request_observe
 from provider_auth.tariff_api import errors
 from provider_auth.tariff_api.documents import (
@@ -55,7 +56,7 @@ from provider_auth.tariff_api.selectors import (
 )
 from provider_auth.tariff_api.services import grant_poll_count
 
-SCOPE = "tariff:read"
+SCOPE = TARIFF_READ
 MAX_RANGE = dt.timedelta(days=7)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)

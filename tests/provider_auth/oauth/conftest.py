@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import Client, RequestFactory
 
 from accounts.models import Premise, User
-from provider_auth.oauth.authorize import authorization_approve, authorization_request_validate
+from provider_auth.oauth.authorize import authorization_code_issue, authorization_request_validate
 from provider_auth.oauth.models import OAuthClient
 from provider_auth.oauth.services import grant_issue
 
@@ -105,13 +105,10 @@ def obtain_code(
         request = rf.get("/oauth/authorize?" + urlencode(query))
         authorization_request = authorization_request_validate(request)
         customer, premise = customer_premise
-        response = authorization_approve(
-            request=request,
-            authorization_request=authorization_request,
-            customer=customer,
-            premise=premise,
+        _grant, code = authorization_code_issue(
+            authorization_request=authorization_request, customer=customer, premise=premise
         )
-        return location_query(response)["code"], verifier
+        return code, verifier
 
     return obtain
 

@@ -495,9 +495,12 @@ def test_a_partner_reads_the_tariff_with_tokens_from_the_code_flow(
     import base64
     import hashlib
     import secrets
-    from urllib.parse import parse_qs, urlencode, urlsplit
+    from urllib.parse import urlencode
 
-    from provider_auth.oauth.authorize import authorization_approve, authorization_request_validate
+    from provider_auth.oauth.authorize import (
+        authorization_code_issue,
+        authorization_request_validate,
+    )
 
     partner, secret = make_oauth_client(client_id="partner", redirect_uris=["https://p.example/cb"])
     verifier = secrets.token_urlsafe(48)
@@ -511,13 +514,11 @@ def test_a_partner_reads_the_tariff_with_tokens_from_the_code_flow(
         "code_challenge_method": "S256",
     }
     request = rf.get("/oauth/authorize?" + urlencode(query))
-    redirect = authorization_approve(
-        request=request,
+    _grant, code = authorization_code_issue(
         authorization_request=authorization_request_validate(request),
         customer=contract.premise.customer,
         premise=contract.premise,
     )
-    code = parse_qs(urlsplit(redirect["Location"]).query)["code"][0]
     tokens = client.post(
         "/oauth/token",
         urlencode(
