@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from accounts.models import Contract
 from provider_auth.oauth.services import IssuedTokens, grant_issue
@@ -17,11 +16,9 @@ from tests.provider_auth.oauth.conftest import FormClient
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
-    cache.clear()
+def _empty_documents() -> Iterator[None]:
     documents.clear()
     yield
-    cache.clear()
     documents.clear()
 
 

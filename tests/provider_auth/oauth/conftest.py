@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, RequestFactory
 
 from accounts.models import Premise, User
@@ -37,14 +36,6 @@ class FormClient(Client):
 @pytest.fixture
 def client() -> FormClient:
     return FormClient()
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
-    # Rate-limit counters live in the cache and would leak from one test into the next.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def pkce_pair() -> tuple[str, str]:
