@@ -601,9 +601,9 @@ def sandbox_oauth_client_ensure(*, client_id: str, secret: str, name: str = "Fla
     Existing grant types and scopes are kept; refresh_token and every data type FlatPeak reads
     (the tariff, the contract dates, the address) are added if absent.
     """
-    from provider_auth.oauth.scopes import SCOPES_SUPPORTED as DATA_TYPES
     from provider_auth.oauth import tokens
     from provider_auth.oauth.models import OAuthClient
+    from provider_auth.oauth.scopes import SCOPES_SUPPORTED as DATA_TYPES
 
     client = OAuthClient.objects.select_for_update().filter(client_id=client_id).first()
     if client is None:
