@@ -598,10 +598,12 @@ def sandbox_oauth_client_ensure(*, client_id: str, secret: str, name: str = "Fla
     """FlatPeak's OAuth client, accepting `secret`, created or brought in line; True if changed.
 
     Idempotent, so `make demo` can run it every time; only a digest of the secret is stored.
-    Existing grant types and scopes are kept; refresh_token and tariff:read are added if absent.
+    Existing grant types and scopes are kept; refresh_token and every data type FlatPeak reads
+    (the tariff, the contract dates, the address) are added if absent.
     """
     from provider_auth.oauth import tokens
     from provider_auth.oauth.models import OAuthClient
+    from provider_auth.oauth.scopes import SCOPES_SUPPORTED as DATA_TYPES
 
     client = OAuthClient.objects.select_for_update().filter(client_id=client_id).first()
     if client is None:
@@ -611,7 +613,7 @@ def sandbox_oauth_client_ensure(*, client_id: str, secret: str, name: str = "Fla
             name=name,
             redirect_uris=[],
             grant_types=[OAuthClient.GRANT_REFRESH_TOKEN],
-            scopes=["tariff:read"],
+            scopes=list(DATA_TYPES),
         )
         return True
     changed = []
@@ -621,8 +623,9 @@ def sandbox_oauth_client_ensure(*, client_id: str, secret: str, name: str = "Fla
     if OAuthClient.GRANT_REFRESH_TOKEN not in client.grant_types:
         client.grant_types = [*client.grant_types, OAuthClient.GRANT_REFRESH_TOKEN]
         changed.append("grant_types")
-    if "tariff:read" not in client.scopes:
-        client.scopes = [*client.scopes, "tariff:read"]
+    missing = [scope for scope in DATA_TYPES if scope not in client.scopes]
+    if missing:
+        client.scopes = [*client.scopes, *missing]
         changed.append("scopes")
     if not client.is_active:
         client.is_active = True

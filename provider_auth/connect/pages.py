@@ -28,6 +28,7 @@ from provider_auth.connect import selectors
 from provider_auth.connect.forms import PremiseChoiceForm
 from provider_auth.connect.models import ConnectSession, FlowKind, SessionState
 from provider_auth.connect.submission import SubmissionError
+from provider_auth.consent.selectors import connect_session_consent_terms
 from provider_auth.security.middleware import content_security_policy
 
 logger = logging.getLogger(__name__)
@@ -336,6 +337,7 @@ def consent_page(
         customer=customer,
         several=several,
         chart=_tariff_chart(session, premise),
+        terms=connect_session_consent_terms(session=session),
         decide_url=reverse("connect:decide", args=[session.public_id]),
         address_url=reverse("connect:address", args=[session.public_id]),
     )

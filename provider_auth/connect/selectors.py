@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -27,14 +26,11 @@ from provider_auth.connect.models import (
 )
 from provider_auth.flatpeak.client import SessionContext, redirect_host_allowed
 from provider_auth.oauth.models import OAuthClient
+from provider_auth.oauth.tokens import secret_hash
 
 
 def session_binding_key(public_id: str) -> str:
     return f"connect:{public_id}"
-
-
-def secret_digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def connect_session_get(*, public_id: str) -> ConnectSession | None:
@@ -46,7 +42,7 @@ def connect_session_get(*, public_id: str) -> ConnectSession | None:
 
 
 def connect_session_get_by_token(*, connect_token: str) -> ConnectSession | None:
-    return ConnectSession.objects.filter(token_hash=secret_digest(connect_token)).first()
+    return ConnectSession.objects.filter(token_hash=secret_hash(connect_token)).first()
 
 
 def connect_session_is_bound(*, session: ConnectSession, request: HttpRequest) -> bool:
@@ -54,7 +50,7 @@ def connect_session_is_bound(*, session: ConnectSession, request: HttpRequest) -
     secret = request.session.get(session_binding_key(session.public_id), "")
     if not isinstance(secret, str) or not secret:
         return False
-    return hmac.compare_digest(secret_digest(secret), session.browser_binding_hash)
+    return hmac.compare_digest(secret_hash(secret), session.browser_binding_hash)
 
 
 def connect_session_is_idle(*, session: ConnectSession, now: dt.datetime) -> bool:

@@ -44,7 +44,6 @@ from provider_auth.connect.selectors import (
     connect_session_supply_points,
     flatpeak_oauth_client_get,
     premise_contract_term,
-    secret_digest,
 )
 from provider_auth.connect.submission import SubmissionError
 from provider_auth.flatpeak.client import (
@@ -56,9 +55,12 @@ from provider_auth.flatpeak.client import (
 from provider_auth.flatpeak.errors import FlatPeakNotFound
 from provider_auth.flatpeak.logo import Logo, partner_logo_fetch
 from provider_auth.oauth.models import Grant, GrantStatus, OAuthClient
+from provider_auth.oauth.scopes import SCOPES_SUPPORTED
 from provider_auth.oauth.services import grant_issue, grant_revoke
+from provider_auth.oauth.tokens import secret_hash
 
-SCOPE = "tariff:read"
+# FlatPeak's connect flow asks for every data type: the tariff, the contract dates, the address.
+SCOPE = " ".join(sorted(SCOPES_SUPPORTED))
 AUDIT_EVENTS = {
     Outcome.AUTHORISED: "consent.given",
     Outcome.DECLINED: "consent.denied",
@@ -140,10 +142,10 @@ def connect_session_open(
             session = ConnectSession.objects.create(
                 kind=FlowKind.FLATPEAK,
                 public_id=secrets.token_urlsafe(24),
-                token_hash=secret_digest(connect_token),
+                token_hash=secret_hash(connect_token),
                 token_hint=connect_token_redact(connect_token),
                 token_encrypted=crypto.payload_encrypt({"connect_token": connect_token}),
-                browser_binding_hash=secret_digest(secret),
+                browser_binding_hash=secret_hash(secret),
                 context=context.to_dict(),
                 direction=context.direction,
                 flatpeak_account_id=context.account_id,
@@ -179,7 +181,7 @@ def connect_session_open_oauth(*, authorization: dict[str, Any]) -> ConnectStart
     session = ConnectSession.objects.create(
         kind=FlowKind.OAUTH,
         public_id=secrets.token_urlsafe(24),
-        browser_binding_hash=secret_digest(secret),
+        browser_binding_hash=secret_hash(secret),
         context=authorization,
         direction=authorization.get("direction", "IMPORT"),
         flatpeak_account_id=authorization["client_id"],

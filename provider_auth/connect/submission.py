@@ -43,8 +43,7 @@ from provider_auth.flatpeak.errors import (
 from provider_auth.oauth.authorize import (
     AuthorizationRequest,
     authorization_code_issue,
-    issuer,
-    redirect_uri_with_params,
+    authorization_response_uri,
 )
 from provider_auth.oauth.models import GrantStatus, OAuthClient
 from provider_auth.oauth.services import grant_activate, grant_revoke
@@ -300,6 +299,7 @@ def connect_session_oauth_finish(*, session: ConnectSession) -> SubmissionResult
         code_challenge=ctx["code_challenge"],
         code_challenge_method=ctx["code_challenge_method"],
     )
+    code: str | None = None  # None: access_denied
     if locked.outcome == Outcome.AUTHORISED and locked.customer and locked.premise:
         grant, code = authorization_code_issue(
             authorization_request=authorization,
@@ -309,20 +309,12 @@ def connect_session_oauth_finish(*, session: ConnectSession) -> SubmissionResult
             display_name=client.name,
         )
         locked.grant = grant
-        params = {"code": code, "state": authorization.state, "iss": issuer()}
-    else:
-        params = {
-            "error": "access_denied",
-            "error_description": "The customer did not allow access.",
-            "state": authorization.state,
-            "iss": issuer(),
-        }
     _finish(locked, state=SessionState.COMPLETED)
     flow_outcome_count(str(locked.outcome).lower())
     return SubmissionResult(
         session=locked,
         status=SubmissionStatus.COMPLETED,
-        redirect_target=redirect_uri_with_params(authorization.redirect_uri, params),
+        redirect_target=authorization_response_uri(authorization_request=authorization, code=code),
     )
 
 

@@ -155,13 +155,14 @@ def contract_model_build(
 
 
 def sourced_document_etag(
-    *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition, output: str
+    *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition, output: str, scope: str
 ) -> str:
     """A strong ETag from the source's data versions: the same on every worker and instance."""
     parts = [
         "sourced",
         str(DOCUMENT_SCHEMA_VERSION),
         output,
+        scope,
         contract.direction,
         contract.tariff_key,
         contract.version,

@@ -24,7 +24,8 @@ def test_sandbox_setup_creates_flatpeaks_oauth_client_with_the_sandbox_secret(
     call_command("sandbox_setup", stdout=StringIO())
     client = OAuthClient.objects.get(client_id=sandbox_on.FLATPEAK_OAUTH_CLIENT_ID)
     assert tokens.secret_matches(sandbox_on.SANDBOX_OAUTH_CLIENT_SECRET, client.client_secret_hash)
-    assert "refresh_token" in client.grant_types and "tariff:read" in client.scopes
+    assert "refresh_token" in client.grant_types
+    assert set(client.scopes) >= {"tariff:read", "contract:read", "address:read"}
     assert sandbox_on.SANDBOX_OAUTH_CLIENT_SECRET not in client.client_secret_hash
 
 

@@ -88,7 +88,10 @@ def _flatpeak_settings(settings: Any) -> None:
     settings.FLATPEAK_API_URL = API
     settings.FLATPEAK_ACCOUNT_ID = "acc_provider"
     settings.FLATPEAK_API_KEY = "sk_test_key"
-    settings.FLATPEAK_RETRY_DEADLINE = 0.3
+    # Tries, not the clock, keep failure tests quick: the deadline bounds the whole call,
+    # so a tight one would also cut short a healthy answer on a loaded machine.
+    settings.FLATPEAK_MAX_ATTEMPTS = 2
+    settings.FLATPEAK_RETRY_DEADLINE = 3
     settings.FLATPEAK_REDIRECT_HOSTS = ["connect.flatpeak.com"]
     settings.PUBLIC_BASE_URL = "https://auth.provider.example"
 

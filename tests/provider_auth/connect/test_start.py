@@ -13,9 +13,9 @@ from provider_auth.connect.errors import (
     ConnectNotConfigured,
 )
 from provider_auth.connect.models import ConnectSession, ConnectSessionLogo
-from provider_auth.connect.selectors import secret_digest
 from provider_auth.connect.services import connect_session_start
 from provider_auth.flatpeak.errors import FlatPeakMisconfigured, FlatPeakUnavailable
+from provider_auth.oauth.tokens import secret_hash
 from tests.provider_auth.connect.conftest import SESSION_URL, TOKEN, FakeFlatPeak
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_the_first_arrival_opens_the_session_with_its_logo_and_hands_back_the_bi
     fake_flatpeak.logo()
     start = connect_session_start(connect_token=TOKEN, **VISITOR)
     assert start.binding_secret
-    assert start.session.browser_binding_hash == secret_digest(start.binding_secret)
+    assert start.session.browser_binding_hash == secret_hash(start.binding_secret)
     assert ConnectSessionLogo.objects.filter(session=start.session).exists()
     event = AuditEvent.objects.get(event="connect.opened")
     assert (event.ip_address, event.user_agent) == ("203.0.113.9", "HeatlyApp/2.1 WebView")

@@ -32,7 +32,10 @@ BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\
 @pytest.fixture(autouse=True)
 def _flatpeak_settings(settings: Any) -> None:
     settings.FLATPEAK_API_URL = API
-    settings.FLATPEAK_RETRY_DEADLINE = 0.3
+    # Tries, not the clock, keep failure tests quick: the deadline bounds the whole call,
+    # so a tight one would also cut short a healthy answer on a loaded machine.
+    settings.FLATPEAK_MAX_ATTEMPTS = 2
+    settings.FLATPEAK_RETRY_DEADLINE = 3
     settings.FLATPEAK_REDIRECT_HOSTS = ["connect.flatpeak.com"]
 
 
