@@ -88,8 +88,12 @@ def tariff_prices_between(
     end: dt.datetime,
     region: str = "",
     now: dt.datetime | None = None,
+    state: PublicationState | None = None,
 ) -> PriceSeries:
     """The known prices of a published or market-indexed tariff over [start, end).
+
+    `state`: the series' publication state when the caller has read it already (one query
+    less), e.g. with the tariff (`tariff_api.selectors.contract_list_overlapping`).
 
     Never invents a price: intervals cover only what is published (cut to the range), and
     `published_until` says how far the series reaches. Raises ValueError for a schedule
@@ -98,7 +102,8 @@ def tariff_prices_between(
     if tariff.pricing == Pricing.SCHEDULE:
         raise ValueError("a schedule tariff has no price series; use tariff_rates_between")
     now = now or django_timezone.now()
-    state = tariff_price_source_state(tariff=tariff, region=region)
+    if state is None:
+        state = tariff_price_source_state(tariff=tariff, region=region)
     scan = {"valid_from__gte": start - LONGEST_INTERVAL, "valid_from__lt": end}
     if tariff.pricing == Pricing.PUBLISHED:
         rows: list[tuple[dt.datetime, dt.datetime, Decimal]] = list(

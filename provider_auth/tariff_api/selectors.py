@@ -19,9 +19,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Case, Count, F, Max, OuterRef, Subquery, Sum, When
 
-from accounts.models import Contract, Premise, TariffRule, contract_overlapping_q
+from accounts.models import (
+    Contract,
+    Premise,
+    PricePublication,
+    Pricing,
+    Tariff,
+    TariffRule,
+    contract_overlapping_q,
+)
+from accounts.price_selectors import PublicationState
 from provider_auth.oauth.models import AccessToken
 from provider_auth.tariff_api import sql
 
@@ -34,11 +43,41 @@ def _rules_cache_fill(tariff: Any, rules: list[TariffRule]) -> None:
     tariff._prefetched_objects_cache = {"rules": queryset}
 
 
+def _publication_aggregate(aggregate: Any) -> Case:
+    """One value of a priced tariff's publication state, for each row of a tariff's rules."""
+
+    def of(publications: Any, group: str) -> Subquery:
+        return Subquery(publications.values(group).annotate(value=aggregate).values("value")[:1])
+
+    return Case(
+        When(
+            tariff__pricing=Pricing.PUBLISHED,
+            then=of(
+                PricePublication.objects.filter(tariff_id=OuterRef("tariff_id"), region=""),
+                "tariff",
+            ),
+        ),
+        When(
+            tariff__pricing=Pricing.MARKET_INDEXED,
+            then=of(
+                PricePublication.objects.filter(
+                    tariff__isnull=True, zone=OuterRef("tariff__bidding_zone")
+                ),
+                "zone",
+            ),
+        ),
+        default=None,
+    )
+
+
 def contract_list_overlapping(
     *, premise: Premise, direction: str, start: dt.datetime, end: dt.datetime
 ) -> list[Contract]:
     """Contracts of `premise` in `direction` overlapping [start, end), oldest first, with their
     tariff and rules loaded — in one query. `start == end` asks for the contract at an instant.
+
+    A priced tariff also gets its publication state, `tariff.publication`
+    (`PublicationState`; None for a schedule tariff), from the same query.
     """
     rows = (
         TariffRule.objects.select_related("tariff")
@@ -54,6 +93,10 @@ def contract_list_overlapping(
             contract_start_at=F("tariff__contracts__start_at"),
             contract_end_at=F("tariff__contracts__end_at"),
             contract_updated_at=F("tariff__contracts__updated_at"),
+            publication_days=_publication_aggregate(Count("id")),
+            publication_versions=_publication_aggregate(Sum("version")),
+            publication_last=_publication_aggregate(Max("published_at")),
+            publication_until=_publication_aggregate(Max("valid_to")),
         )
         .order_by("tariff__contracts__start_at", "id")
     )
@@ -73,6 +116,15 @@ def contract_list_overlapping(
             )
             contract._state.adding = False
             contract._state.db = "default"
+            row.tariff.publication = _publication_state(
+                row.tariff.pricing,
+                (
+                    row.publication_days,
+                    row.publication_versions,
+                    row.publication_last,
+                    row.publication_until,
+                ),
+            )
             contracts[row.contract_pk] = contract
             rules[row.contract_pk] = []
         rules[row.contract_pk].append(row)
@@ -103,9 +155,13 @@ class ContractInForce:
     updated_at: dt.datetime
     tariff_id: int
     tariff_updated_at: dt.datetime
-    # name, currency, timezone, standing charge as stored: a queryset.update() that skips
-    # auto_now still changes the version.
+    # name, currency, timezone, standing charge, pricing, VAT flag, bidding zone as stored: a
+    # queryset.update() that skips auto_now still changes the version.
     tariff_fields: tuple[str, ...]
+    pricing: str = Pricing.SCHEDULE
+    # The publication state of the tariff's price series (None for a schedule tariff): its tag
+    # is in the ETag, so a newly published day makes a new version.
+    publication: PublicationState | None = None
 
 
 @dataclass(frozen=True)
@@ -141,8 +197,22 @@ def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> 
             tariff_id=row.tariff_id,
             tariff_updated_at=row.tariff_updated_at,
             tariff_fields=row.tariff_fields,
+            pricing=row.pricing,
+            publication=_publication_state(row.pricing, row.publication),
         )
     return PollingToken(token=token, contracts=contracts)
+
+
+def _publication_state(pricing: str, values: tuple[Any, ...]) -> PublicationState | None:
+    if pricing == Pricing.SCHEDULE:
+        return None
+    days, versions, last_updated, published_until = values
+    return PublicationState(
+        days=days or 0,
+        versions=versions or 0,
+        last_updated=last_updated,
+        published_until=published_until,
+    )
 
 
 # --- Query 2 of /api/v1/tariff: the rules of the contract's tariff ---------------------------
@@ -151,14 +221,19 @@ def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> 
 def contract_get_with_rules(*, premise: Premise, contract: ContractInForce) -> Contract | None:
     """`contract` as a `Contract` whose tariff and `tariff.rules.all()` are loaded (one query).
 
-    None when the tariff has no rules (no document can be made of it). The tariff may have
+    None when a schedule tariff has no rules (no document can be made of it). The tariff may have
     changed since query 1 read its version: compare `tariff.updated_at` before filing the
     document under that version.
     """
     rules = list(TariffRule.objects.select_related("tariff").filter(tariff_id=contract.tariff_id))
-    if not rules:
-        return None
-    tariff = rules[0].tariff
+    if rules:
+        tariff = rules[0].tariff
+    else:
+        # A published-prices tariff needs no rules (its rates are the series): one more query.
+        found = Tariff.objects.filter(pk=contract.tariff_id).exclude(pricing=Pricing.SCHEDULE)
+        tariff = found.first()
+        if tariff is None:
+            return None
     _rules_cache_fill(tariff, rules)
     built = Contract(
         pk=contract.pk,

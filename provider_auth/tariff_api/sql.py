@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, models
 
-from accounts.models import Contract, Premise, Tariff
+from accounts.models import Contract, Premise, PricePublication, Pricing, Tariff
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
 
 
@@ -48,6 +48,13 @@ def _aware(value: Any) -> Any:
     # SQLite returns naive datetimes (stored in UTC); PostgreSQL aware ones.
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _datetime(value: Any) -> Any:
+    # An aggregate's type is not known to the SQLite driver: MAX() of a datetime comes as text.
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
     return value
 
 
@@ -116,7 +123,22 @@ PREMISE = _Columns(
 )
 CONTRACT_FIELDS = ("id", "direction", "start_at", "end_at", "updated_at", "tariff")
 # Everything of the tariff its document's version depends on besides the rules (stored values).
-TARIFF_FIELDS = ("updated_at", "name", "currency", "timezone", "standing_charge")
+TARIFF_FIELDS = (
+    "updated_at",
+    "name",
+    "currency",
+    "timezone",
+    "standing_charge",
+    "pricing",
+    "prices_include_vat",
+    "bidding_zone",
+)
+# The publication state of a priced tariff's series (`accounts.price_selectors.PublicationState`:
+# days, summed versions, newest publication, end of the last published interval), read beside
+# its contract so that a new day of prices moves the ETag and a 304 stays one query. A
+# schedule tariff evaluates neither branch of the CASE; each branch walks one partial unique
+# index of the publications (tariff, region, day) or (zone, day).
+PUBLICATION_AGGREGATES = ("COUNT(*)", "SUM({version})", "MAX({published_at})", "MAX({valid_to})")
 
 
 def _join(alias: str, model: type[models.Model], on: str) -> str:
@@ -145,9 +167,33 @@ LEFT JOIN {contract} k ON k.{k_premise} = polling.g_{g_premise}
 LEFT JOIN {tariff} f ON f.{f_id} = k.{k_tariff}
 ORDER BY k.{k_start}, k.{k_id}
 """
+
+
+def _publication_column(aggregate: str) -> str:
+    table = _table(PricePublication)
+    expression = aggregate.format(
+        version=f"pp.{_column(PricePublication, 'version')}",
+        published_at=f"pp.{_column(PricePublication, 'published_at')}",
+        valid_to=f"pp.{_column(PricePublication, 'valid_to')}",
+    )
+    tariff_id = f"pp.{_column(PricePublication, 'tariff')}"
+    # The pricing values are our own constants (TextChoices), never user input.
+    return (
+        f"CASE f.{_column(Tariff, 'pricing')} "  # noqa: S608 (identifiers, our own constants)
+        f"WHEN '{Pricing.PUBLISHED.value}' THEN (SELECT {expression} FROM {table} pp "
+        f"WHERE {tariff_id} = f.{_column(Tariff, 'id')} "
+        f"AND pp.{_column(PricePublication, 'region')} = '') "
+        f"WHEN '{Pricing.MARKET_INDEXED.value}' THEN (SELECT {expression} FROM {table} pp "
+        f"WHERE {tariff_id} IS NULL "
+        f"AND pp.{_column(PricePublication, 'zone')} = f.{_column(Tariff, 'bidding_zone')}) "
+        "END"
+    )
+
+
 _CONTRACT_COLUMNS = ", ".join(
     [f"k.{_column(Contract, name)}" for name in CONTRACT_FIELDS]
     + [f"f.{_column(Tariff, name)}" for name in TARIFF_FIELDS]
+    + [_publication_column(aggregate) for aggregate in PUBLICATION_AGGREGATES]
 )
 
 
@@ -182,7 +228,12 @@ class ContractRow(NamedTuple):
     updated_at: dt.datetime
     tariff_id: int
     tariff_updated_at: dt.datetime
-    tariff_fields: tuple[str, ...]  # name, currency, timezone, standing charge, as text
+    # name, currency, timezone, standing charge, pricing, VAT flag, bidding zone, as text
+    tariff_fields: tuple[str, ...]
+    pricing: str
+    # The publication state of a priced tariff's series: (days, versions, newest publication,
+    # published until); all None for a schedule tariff.
+    publication: tuple[int | None, int | None, dt.datetime | None, dt.datetime | None]
 
 
 def polling_token_fetch(
@@ -221,6 +272,8 @@ def polling_token_fetch(
         if at is None or row[i] is None:
             continue  # the premise has no contract in force
         pk, direction, start_at, end_at, updated_at, tariff_id = row[i : i + 6]
+        fields = row[i + 7 : i + 7 + len(TARIFF_FIELDS) - 1]
+        days, versions, published_at, published_until = row[i + 6 + len(TARIFF_FIELDS) :]
         contracts.append(
             ContractRow(
                 pk=pk,
@@ -230,7 +283,14 @@ def polling_token_fetch(
                 updated_at=_aware(updated_at),
                 tariff_id=tariff_id,
                 tariff_updated_at=_aware(row[i + 6]),
-                tariff_fields=tuple(str(v) for v in row[i + 7 : i + 11]),
+                tariff_fields=tuple(str(v) for v in fields),
+                pricing=fields[4],
+                publication=(
+                    days,
+                    versions,
+                    _aware(_datetime(published_at)),
+                    _aware(_datetime(published_until)),
+                ),
             )
         )
     return token, contracts
