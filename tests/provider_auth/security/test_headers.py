@@ -91,7 +91,9 @@ def test_flow_pages_are_not_stored_by_browsers_or_proxies(client: Any, db: None)
 
 
 def _production_settings() -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))
+    }
     env.update(
         DEBUG="false",
         SECRET_KEY="x" * 10 + "-production-like-secret-key-for-this-test-only-0123456789",
