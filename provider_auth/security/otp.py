@@ -230,9 +230,7 @@ def otp_challenge_verify(*, request: HttpRequest, code: str) -> VerifyResult:
         # login() flushes a session that belonged to another account; what this browser was
         # doing (the binding to an open connect tab) is carried over, as the password path does.
         kept = {
-            key: request.session[key]
-            for key in challenge.get("keep", [])
-            if key in request.session
+            key: request.session[key] for key in challenge.get("keep", []) if key in request.session
         }
         login(request, user, backend=_LOGIN_BACKEND)  # cycles the session key
         request.session.update(kept)

@@ -352,13 +352,18 @@ def tariff_rates_body(
 
     `series`: what is known of the last published or market-indexed tariff in the range (None
     when every contract is a schedule). Besides the prices, both formats say how fresh they are:
-    `last_updated` (the newest change of a tariff or publication behind them), `next_update`
+    `last_updated` (the newest edit of a schedule or publication of a series behind them), `next_update`
     (when new prices are expected; null for a schedule: it changes only when edited) and
     `published_until` (how far the published prices reach; null for a schedule, whose rates
     are known throughout). `output` "flatpeak" is FlatPeak's `TariffRate` shape.
     """
     tariff = contracts[-1].tariff
-    changes = [c.tariff.updated_at for c in contracts if c.tariff.updated_at]
+    # A schedule's prices change when it is edited; a series' when a day is published.
+    changes = [
+        c.tariff.updated_at
+        for c in contracts
+        if c.tariff.pricing == Pricing.SCHEDULE and c.tariff.updated_at
+    ]
     if series is not None and series.last_updated is not None:
         changes.append(series.last_updated)
     freshness = {
