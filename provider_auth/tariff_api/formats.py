@@ -164,7 +164,7 @@ def tariff_pricing_fields(
             "last_updated": rfc3339(publication.last_updated) if publication else None,
         }
     return {
-        "pricing": tariff.pricing,
+        "pricing": str(tariff.pricing),
         "prices_include_vat": tariff.prices_include_vat,
         "bidding_zone": tariff.bidding_zone or None,
         "published_rates": published,
@@ -414,7 +414,7 @@ def tariff_rates_body(
         "direction": direction,
         "currency": tariff.currency,
         "timezone": tariff.timezone,
-        "pricing": tariff.pricing,
+        "pricing": str(tariff.pricing),
         "prices_include_vat": tariff.prices_include_vat,
         "start_time": rfc3339(start),
         "end_time": rfc3339(end),

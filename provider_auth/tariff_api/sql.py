@@ -283,7 +283,11 @@ def polling_token_fetch(
                 updated_at=_aware(updated_at),
                 tariff_id=tariff_id,
                 tariff_updated_at=_aware(row[i + 6]),
-                tariff_fields=tuple(str(v) for v in fields),
+                # The VAT flag as Python spells it on every backend (SQLite stores 1/0).
+                tariff_fields=tuple(
+                    str(bool(v)) if name == "prices_include_vat" else str(v)
+                    for name, v in zip(TARIFF_FIELDS[1:], fields, strict=True)
+                ),
                 pricing=fields[4],
                 publication=(
                     days,

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from accounts.models import Contract, Pricing, Tariff, TariffRule
+from accounts.models import Pricing, Tariff, TariffRule
 from accounts.price_import import price_import_target, prices_import
 from tests.accounts.price_files import OCTOPUS_SAMPLE, csv_of, day_bounds, day_rows
 
