@@ -445,3 +445,25 @@ def test_the_market_indexed_element_has_the_fields_the_contract_names(
     assert {"market_rates"} <= set(element)
     assert {"surcharge_fixed", "surcharge_percentage", "to_kwh"} <= set(rate)
     assert {"market_rates", "surcharge_fixed", "surcharge_percentage"} <= named
+
+
+def test_priced_responses_match_the_openapi_document(
+    api_get: Any, agile: Tariff, dynamisch: Tariff, on_tariff: Any
+) -> None:
+    from tests.provider_auth.tariff_api.test_openapi import assert_matches
+
+    day = dt.date(2026, 1, 15)
+    publish(agile, day_rows(day, "Europe/London", 30), now=at("2026-01-14T16Z"))
+    publish_zone("DE-LU", day_rows(day, "Europe/Berlin", 15), now=at("2026-01-14T12Z"))
+    start, end = at("2026-01-14T12:00Z"), at("2026-01-16T12:00Z")
+    for token in (on_tariff(agile), on_tariff(dynamisch, country_code="DE")):
+        for output in ("provider", "flatpeak"):
+            document = api_get(TARIFF, token, data={"format": output})
+            assert document.status_code == HTTPStatus.OK
+            assert_matches(document, TARIFF)
+            response = rates(api_get, token, start, end, format=output)
+            assert response.status_code == HTTPStatus.OK
+            assert_matches(response, RATES)
+        missing = rates(api_get, token, end + dt.timedelta(days=1), end + dt.timedelta(days=2))
+        assert missing.status_code == HTTPStatus.NOT_FOUND
+        assert_matches(missing, RATES)
