@@ -128,3 +128,21 @@ def test_a_market_indexed_chart_and_its_german_text(make_tariff):
         assert "Am günstigsten" in panel.summary
         assert "00:00 bis 01:00" in panel.summary
         assert "Großhandel" in chart.note
+
+
+def test_the_account_page_draws_todays_published_prices(client, agile, make_contract):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    contract = make_contract(tariff=agile)
+    from zoneinfo import ZoneInfo
+
+    today = timezone.now().astimezone(ZoneInfo("Europe/London")).date()
+    for day in (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)):
+        publish(agile, day)
+    client.force_login(contract.premise.customer)
+    response = client.get(reverse("accounts:home"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Today" in page and "Tomorrow" in page
+    assert "Cheapest -£0.0500 per kWh (13:30 to 14:00)" in page
