@@ -207,7 +207,8 @@ def _flatpeak_rate(tier: Tier) -> dict[str, Any]:
 def _flatpeak_surcharge(tier: Tier) -> dict[str, Any]:
     # FlatPeak ignores `fixed`/`value` when `market_rates` is true: it applies its own wholesale
     # price for the location, then these (fixed before percentage).
-    fixed, percentage = tier.unit_rate  # see `_SurchargeRule`
+    pair: Any = tier.unit_rate  # (fixed, percentage): see `_SurchargeRule`
+    fixed, percentage = pair
     return {
         "surcharge_fixed": float(fixed),
         "surcharge_percentage": float(percentage),
@@ -228,7 +229,7 @@ def _flatpeak_hours(
     ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _SurchargeRule:
     """A market-indexed rule read as a schedule rule whose "rate" is its pair of surcharges, so
     the schedule grouping (identical bands share an entry) applies to surcharges unchanged."""

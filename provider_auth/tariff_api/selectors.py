@@ -43,6 +43,15 @@ def _rules_cache_fill(tariff: Any, rules: list[TariffRule]) -> None:
     tariff._prefetched_objects_cache = {"rules": queryset}
 
 
+PUBLICATION_ATTRIBUTE = "publication_state"
+
+
+def publication_of(tariff: Any) -> PublicationState | None:
+    """The publication state `contract_list_overlapping` read with a priced tariff."""
+    state: PublicationState | None = getattr(tariff, PUBLICATION_ATTRIBUTE, None)
+    return state
+
+
 def _publication_aggregate(aggregate: Any) -> Case:
     """One value of a priced tariff's publication state, for each row of a tariff's rules."""
 
@@ -76,8 +85,8 @@ def contract_list_overlapping(
     """Contracts of `premise` in `direction` overlapping [start, end), oldest first, with their
     tariff and rules loaded — in one query. `start == end` asks for the contract at an instant.
 
-    A priced tariff also gets its publication state, `tariff.publication`
-    (`PublicationState`; None for a schedule tariff), from the same query.
+    A priced tariff also gets its publication state (`publication_of(tariff)`, a
+    `PublicationState`; None for a schedule tariff) from the same query.
     """
     rows = (
         TariffRule.objects.select_related("tariff")
@@ -116,13 +125,18 @@ def contract_list_overlapping(
             )
             contract._state.adding = False
             contract._state.db = "default"
-            row.tariff.publication = _publication_state(
-                row.tariff.pricing,
-                (
-                    row.publication_days,
-                    row.publication_versions,
-                    row.publication_last,
-                    row.publication_until,
+            # Carried on the tariff for the rates view (`publication_of`).
+            setattr(
+                row.tariff,
+                PUBLICATION_ATTRIBUTE,
+                _publication_state(
+                    row.tariff.pricing,
+                    (
+                        row.publication_days,
+                        row.publication_versions,
+                        row.publication_last,
+                        row.publication_until,
+                    ),
                 ),
             )
             contracts[row.contract_pk] = contract
@@ -226,6 +240,7 @@ def contract_get_with_rules(*, premise: Premise, contract: ContractInForce) -> C
     document under that version.
     """
     rules = list(TariffRule.objects.select_related("tariff").filter(tariff_id=contract.tariff_id))
+    tariff: Tariff | None
     if rules:
         tariff = rules[0].tariff
     else:

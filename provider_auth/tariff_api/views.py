@@ -53,6 +53,7 @@ from provider_auth.tariff_api.selectors import (
     access_token_get_for_polling,
     contract_get_with_rules,
     contract_list_overlapping,
+    publication_of,
 )
 from provider_auth.tariff_api.services import grant_poll_count
 
@@ -214,7 +215,7 @@ def _price_series_intervals(
 ) -> tuple[list[RateInterval], PriceSeries]:
     tariff = contract.tariff
     series = tariff_prices_between(  # one query: the state came with the contracts
-        tariff=tariff, start=start, end=end, now=now, state=tariff.publication
+        tariff=tariff, start=start, end=end, now=now, state=publication_of(tariff)
     )
     intervals = [
         RateInterval(
