@@ -19,12 +19,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, Max, OuterRef, Subquery, Sum, When
+from django.db.models import F
 
 from accounts.models import (
     Contract,
     Premise,
-    PricePublication,
     Pricing,
     Tariff,
     TariffRule,
@@ -43,50 +42,12 @@ def _rules_cache_fill(tariff: Any, rules: list[TariffRule]) -> None:
     tariff._prefetched_objects_cache = {"rules": queryset}
 
 
-PUBLICATION_ATTRIBUTE = "publication_state"
-
-
-def publication_of(tariff: Any) -> PublicationState | None:
-    """The publication state `contract_list_overlapping` read with a priced tariff."""
-    state: PublicationState | None = getattr(tariff, PUBLICATION_ATTRIBUTE, None)
-    return state
-
-
-def _publication_aggregate(aggregate: Any) -> Case:
-    """One value of a priced tariff's publication state, for each row of a tariff's rules."""
-
-    def of(publications: Any, group: str) -> Subquery:
-        return Subquery(publications.values(group).annotate(value=aggregate).values("value")[:1])
-
-    return Case(
-        When(
-            tariff__pricing=Pricing.PUBLISHED,
-            then=of(
-                PricePublication.objects.filter(tariff_id=OuterRef("tariff_id"), region=""),
-                "tariff",
-            ),
-        ),
-        When(
-            tariff__pricing=Pricing.MARKET_INDEXED,
-            then=of(
-                PricePublication.objects.filter(
-                    tariff__isnull=True, zone=OuterRef("tariff__bidding_zone")
-                ),
-                "zone",
-            ),
-        ),
-        default=None,
-    )
-
-
 def contract_list_overlapping(
     *, premise: Premise, direction: str, start: dt.datetime, end: dt.datetime
 ) -> list[Contract]:
     """Contracts of `premise` in `direction` overlapping [start, end), oldest first, with their
     tariff and rules loaded — in one query. `start == end` asks for the contract at an instant.
 
-    A priced tariff also gets its publication state (`publication_of(tariff)`, a
-    `PublicationState`; None for a schedule tariff) from the same query.
     """
     rows = (
         TariffRule.objects.select_related("tariff")
@@ -102,10 +63,6 @@ def contract_list_overlapping(
             contract_start_at=F("tariff__contracts__start_at"),
             contract_end_at=F("tariff__contracts__end_at"),
             contract_updated_at=F("tariff__contracts__updated_at"),
-            publication_days=_publication_aggregate(Count("id")),
-            publication_versions=_publication_aggregate(Sum("version")),
-            publication_last=_publication_aggregate(Max("published_at")),
-            publication_until=_publication_aggregate(Max("valid_to")),
         )
         .order_by("tariff__contracts__start_at", "id")
     )
@@ -125,20 +82,6 @@ def contract_list_overlapping(
             )
             contract._state.adding = False
             contract._state.db = "default"
-            # Carried on the tariff for the rates view (`publication_of`).
-            setattr(
-                row.tariff,
-                PUBLICATION_ATTRIBUTE,
-                _publication_state(
-                    row.tariff.pricing,
-                    (
-                        row.publication_days,
-                        row.publication_versions,
-                        row.publication_last,
-                        row.publication_until,
-                    ),
-                ),
-            )
             contracts[row.contract_pk] = contract
             rules[row.contract_pk] = []
         rules[row.contract_pk].append(row)

@@ -19,11 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, models
 
-from accounts.models import Contract, Premise, PricePublication, Pricing, Tariff
+from accounts.models import (
+    Contract,
+    Premise,
+    PricePublication,
+    Pricing,
+    PublishedPrice,
+    Tariff,
+    WholesalePrice,
+)
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
 
 
@@ -298,3 +307,98 @@ def polling_token_fetch(
             )
         )
     return token, contracts
+
+
+# --- The rates of a published or market-indexed tariff: its price rows and its series' state --
+
+# One query per priced contract of a range: the publication state (one row of aggregates over
+# the partial unique index of its publications) joined to the price rows that one index range
+# scan finds — every row carries the state, and a range without prices still returns it.
+# By hand for the same reason as the poll query: the ORM's version (aggregate subqueries per
+# row) costs milliseconds of compilation per request, the whole budget of the rates target.
+_SERIES_SQL = """
+WITH state AS (
+  SELECT COUNT(*) AS days, SUM(pp.{version}) AS versions, MAX(pp.{published_at}) AS last,
+         MAX(pp.{pub_valid_to}) AS until
+  FROM {publication} pp WHERE {publication_filter}
+)
+SELECT state.days, state.versions, state.last, state.until, r.vf, r.vt, r.v
+FROM state LEFT JOIN (
+  SELECT {valid_from} AS vf, {valid_to} AS vt, {value} AS v FROM {prices}
+  WHERE {price_filter} AND {valid_from} >= %s AND {valid_from} < %s
+) r ON 1 = 1
+ORDER BY r.vf
+"""
+
+
+def _series_sql(pricing: str) -> str:
+    publication_tariff = _column(PricePublication, "tariff")
+    if pricing == Pricing.PUBLISHED:
+        model: type[models.Model] = PublishedPrice
+        publication_filter = (
+            f"pp.{publication_tariff} = %s AND pp.{_column(PricePublication, 'region')} = %s"
+        )
+        price_filter = (
+            f"{_column(PublishedPrice, 'tariff')} = %s AND {_column(PublishedPrice, 'region')} = %s"
+        )
+        value = _column(PublishedPrice, "value")
+    else:
+        model = WholesalePrice
+        publication_filter = (
+            f"pp.{publication_tariff} IS NULL AND pp.{_column(PricePublication, 'zone')} = %s"
+        )
+        price_filter = (
+            f"{_column(WholesalePrice, 'zone')} = %s AND {_column(WholesalePrice, 'currency')} = %s"
+        )
+        value = _column(WholesalePrice, "price")
+    return _SERIES_SQL.format(
+        version=_column(PricePublication, "version"),
+        published_at=_column(PricePublication, "published_at"),
+        pub_valid_to=_column(PricePublication, "valid_to"),
+        publication=_table(PricePublication),
+        publication_filter=publication_filter,
+        valid_from=_column(model, "valid_from"),
+        valid_to=_column(model, "valid_to"),
+        value=value,
+        prices=_table(model),
+        price_filter=price_filter,
+    )
+
+
+_SERIES_BY_PRICING: dict[str, str] = {
+    pricing: _series_sql(pricing) for pricing in (Pricing.PUBLISHED, Pricing.MARKET_INDEXED)
+}
+
+
+def _decimal(value: Any) -> Decimal:
+    # SQLite hands a decimal column over as a float: its shortest repr is the stored decimal
+    # (at most 12 significant digits), so nothing is rounded.
+    return value if isinstance(value, Decimal) else Decimal(repr(value))
+
+
+def price_series_fetch(
+    *, tariff: Tariff, start: dt.datetime, end: dt.datetime, region: str = ""
+) -> tuple[
+    tuple[int, int, dt.datetime | None, dt.datetime | None],
+    list[tuple[dt.datetime, dt.datetime, Decimal]],
+]:
+    """The publication state (days, versions, last published, published until) of a priced
+    tariff's series and its (valid_from, valid_to, value) rows starting in [start, end) — the
+    tariff's own prices, or its zone's wholesale prices per MWh. One query."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if tariff.pricing == Pricing.PUBLISHED:
+        params: list[Any] = [tariff.pk, region, tariff.pk, region]
+    else:
+        params = [tariff.bidding_zone, tariff.bidding_zone, tariff.currency]
+    params += [adapt(start), adapt(end)]
+    with connection.cursor() as cursor:
+        cursor.execute(_SERIES_BY_PRICING[tariff.pricing], params)
+        found = cursor.fetchall()
+    days, versions, last, until = found[0][:4]
+    state = (days or 0, versions or 0, _aware(_datetime(last)), _aware(_datetime(until)))
+    rows = [
+        (_aware(_datetime(vf)), _aware(_datetime(vt)), _decimal(v))
+        for *_state, vf, vt, v in found
+        if vf is not None
+    ]
+    return state, rows

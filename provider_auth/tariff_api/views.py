@@ -29,7 +29,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, Json
 from django.utils import timezone
 
 from accounts.models import Contract, Direction, Pricing
-from accounts.price_selectors import tariff_prices_between
+from accounts.price_selectors import LONGEST_INTERVAL, PublicationState, price_series_build
 from accounts.prices import PriceSeries
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
 from provider_auth.oauth.models import AccessToken
@@ -40,7 +40,7 @@ from provider_auth.oauth.server import (
     bearer_token_value,
 )
 from provider_auth.ops.metrics import tariff_request_observe
-from provider_auth.tariff_api import errors
+from provider_auth.tariff_api import errors, sql
 from provider_auth.tariff_api.documents import (
     documents,
     tariff_document_etag,
@@ -53,7 +53,6 @@ from provider_auth.tariff_api.selectors import (
     access_token_get_for_polling,
     contract_get_with_rules,
     contract_list_overlapping,
-    publication_of,
 )
 from provider_auth.tariff_api.services import grant_poll_count
 
@@ -214,8 +213,18 @@ def _price_series_intervals(
     *, contract: Contract, start: dt.datetime, end: dt.datetime, now: dt.datetime
 ) -> tuple[list[RateInterval], PriceSeries]:
     tariff = contract.tariff
-    series = tariff_prices_between(  # one query: the state came with the contracts
-        tariff=tariff, start=start, end=end, now=now, state=publication_of(tariff)
+    # One query: the series' publication state with the rows that reach into the range.
+    state, rows = sql.price_series_fetch(tariff=tariff, start=start - LONGEST_INTERVAL, end=end)
+    days, versions, last_updated, published_until = state
+    series = price_series_build(
+        tariff=tariff,
+        state=PublicationState(
+            days=days, versions=versions, last_updated=last_updated, published_until=published_until
+        ),
+        rows=rows,
+        start=start,
+        end=end,
+        now=now,
     )
     intervals = [
         RateInterval(
