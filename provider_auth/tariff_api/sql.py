@@ -31,6 +31,7 @@ from accounts.models import (
     Pricing,
     PublishedPrice,
     Tariff,
+    TariffRule,
     WholesalePrice,
 )
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
@@ -67,6 +68,18 @@ def _datetime(value: Any) -> Any:
     return value
 
 
+def _decimal_or_none(value: Any) -> Any:
+    # SQLite hands a decimal column over as a float (or int): its shortest repr is the stored
+    # decimal (at most 12 significant digits), so nothing is rounded.
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value))
+
+
+def _time(value: Any) -> Any:
+    return dt.time.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _json(value: Any) -> Any:
     # Django has the drivers hand JSON over as text and decodes it in the field.
     return json.loads(value) if isinstance(value, str | bytes) else value
@@ -92,6 +105,10 @@ class _Columns:
         self.convert = [
             _aware
             if isinstance(f, models.DateTimeField)
+            else _decimal_or_none
+            if isinstance(f, models.DecimalField)
+            else _time
+            if isinstance(f, models.TimeField)
             else _json
             if isinstance(f, models.JSONField)
             else bool
@@ -374,9 +391,8 @@ _SERIES_BY_VENDOR: dict[tuple[str, str], str] = {}
 
 
 def _decimal(value: Any) -> Decimal:
-    # SQLite hands a decimal column over as a float: its shortest repr is the stored decimal
-    # (at most 12 significant digits), so nothing is rounded.
-    return value if isinstance(value, Decimal) else Decimal(repr(value))
+    converted: Decimal = _decimal_or_none(value)
+    return converted
 
 
 def price_series_fetch(
@@ -408,3 +424,49 @@ def price_series_fetch(
         (instant(vf, dt.UTC), instant(vt, dt.UTC), _decimal(v)) for *_state, vf, vt, v in found[1:]
     ]
     return state, rows
+
+
+# --- The contracts of a range with their tariffs and rules (query 2 of the rates) --------------
+
+RANGE_CONTRACT = _Columns(Contract, "k", ("id", "start_at", "end_at", "updated_at"))
+RANGE_TARIFF = _Columns(Tariff, "f", tuple(f.attname for f in Tariff._meta.concrete_fields))
+RANGE_RULE = _Columns(TariffRule, "r", tuple(f.attname for f in TariffRule._meta.concrete_fields))
+
+# `accounts.models.contract_overlapping_q` written out, for a range with end > start.
+RANGE_SQL = f"""
+SELECT {RANGE_CONTRACT.sql}, {RANGE_TARIFF.sql}, {RANGE_RULE.sql}
+FROM {_table(Contract)} k
+{_join("f", Tariff, f"f.{_column(Tariff, 'id')} = k.{_column(Contract, 'tariff')}")}
+{_join("r", TariffRule, f"r.{_column(TariffRule, 'tariff')} = f.{_column(Tariff, 'id')}")}
+WHERE k.{_column(Contract, "premise")} = %s AND k.{_column(Contract, "direction")} = %s
+  AND k.{_column(Contract, "start_at")} < %s
+  AND (k.{_column(Contract, "end_at")} IS NULL OR k.{_column(Contract, "end_at")} > %s)
+ORDER BY k.{_column(Contract, "start_at")}, r.{_column(TariffRule, "id")}
+"""  # noqa: S608 (identifiers from the models; values are parameters)
+
+
+def contracts_overlapping_fetch(
+    *, premise: Premise, direction: str, start: dt.datetime, end: dt.datetime
+) -> list[tuple[Contract, list[TariffRule]]]:
+    """The contracts of `premise` in `direction` overlapping [start, end) (end > start), oldest
+    first, each with its tariff loaded and that tariff's rules. One query; the hand-written
+    twin of `selectors.contract_list_overlapping` (the ORM's compilation of that query was most
+    of the cost of a rates request)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(RANGE_SQL, [premise.pk, direction, adapt(end), adapt(start)])
+        found = cursor.fetchall()
+    contracts: dict[int, tuple[Contract, list[TariffRule]]] = {}
+    n_contract, n_tariff = len(RANGE_CONTRACT), len(RANGE_TARIFF)
+    for row in found:
+        pk = row[0]
+        entry = contracts.get(pk)
+        if entry is None:
+            contract = RANGE_CONTRACT.instance(row[:n_contract])
+            tariff = RANGE_TARIFF.instance(row[n_contract : n_contract + n_tariff])
+            contract.premise = premise
+            contract.tariff = tariff
+            contract.direction = direction
+            entry = contracts[pk] = (contract, [])
+        entry[1].append(RANGE_RULE.instance(row[n_contract + n_tariff :]))
+    return list(contracts.values())

@@ -52,7 +52,7 @@ from provider_auth.tariff_api.selectors import (
     PollingToken,
     access_token_get_for_polling,
     contract_get_with_rules,
-    contract_list_overlapping,
+    contract_list_overlapping_fast,
 )
 from provider_auth.tariff_api.services import grant_poll_count
 
@@ -256,7 +256,7 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         raise errors.bad_request("invalid_time_range", "end_time must be after start_time.")
     if end - start > MAX_RANGE:
         raise errors.bad_request("invalid_time_range", "The range may span at most 7 days.")
-    contracts = contract_list_overlapping(
+    contracts = contract_list_overlapping_fast(
         premise=token.grant.premise, direction=direction, start=start, end=end
     )
     if not contracts:

@@ -223,3 +223,39 @@ def test_the_sql_names_the_models_own_tables() -> None:
     }
     query = sql._token_with_contracts_sql("postgresql")
     assert set(re.findall(r'(?:FROM|JOIN) "([^"]+)"', query)) == expected
+
+
+@pytest.mark.parametrize("vat", [True, False])
+def test_the_range_contracts_equal_the_orms(
+    premise_with_contracts: Any, make_contract: Any, make_tariff: Any, vat: bool
+) -> None:
+    from provider_auth.tariff_api.selectors import (
+        contract_list_overlapping,
+        contract_list_overlapping_fast,
+    )
+
+    now = timezone.now()
+    Tariff.objects.update(prices_include_vat=vat, prices_publish_time=dt.time(16, 30))
+    start, end = now - dt.timedelta(days=40), now + dt.timedelta(days=1)
+    fast = contract_list_overlapping_fast(
+        premise=premise_with_contracts, direction=Direction.IMPORT, start=start, end=end
+    )
+    orm = contract_list_overlapping(
+        premise=premise_with_contracts, direction=Direction.IMPORT, start=start, end=end
+    )
+    assert len(fast) == len(orm) == 2
+
+    def fields(instance: Any) -> dict[str, Any]:
+        return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+    for a, b in zip(fast, orm, strict=True):
+        assert (a.pk, a.start_at, a.end_at, a.updated_at) == (
+            b.pk,
+            b.start_at,
+            b.end_at,
+            b.updated_at,
+        )
+        assert fields(a.tariff) == fields(b.tariff)
+        assert [fields(r) for r in a.tariff.rules.all()] == [
+            fields(r) for r in b.tariff.rules.all()
+        ]
