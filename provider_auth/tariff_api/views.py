@@ -153,14 +153,17 @@ def _cacheable(response: HttpResponse, etag: str) -> HttpResponse:
 
 
 def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
-    payload = json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
     # `next_update` is advice that moves with the clock while a publisher is late; the version
     # is everything else, so the ETag changes when a day of prices is published and not before.
+    # The body is that versioned JSON with `next_update` appended (one serialisation, not two).
     versioned = {k: v for k, v in body.items() if k != "next_update"}
     versioned_payload = json.dumps(
         versioned, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
     )
     etag = '"' + hashlib.sha256(versioned_payload.encode()).hexdigest()[:32] + '"'
+    payload = versioned_payload
+    if "next_update" in body:
+        payload = payload[:-1] + ',"next_update":' + json.dumps(body["next_update"]) + "}"
     if _if_none_match(request, etag):
         return _not_modified(etag)
     return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
