@@ -19,13 +19,11 @@ install: $(STAMP)
 ## demo: set up and serve the demo with the built-in FlatPeak sandbox on http://127.0.0.1:8000/
 # The demo plays both sides: our endpoint and, under /sandbox/, FlatPeak and a device maker's app.
 DEMO_PORT ?= 8000
-# FlatPeak's side keeps its own SQLite file: see provider_auth/sandbox/routers.py.
-SANDBOX_DATABASE_URL ?= sqlite:///$(CURDIR)/sandbox.sqlite3
 DEMO_ENV := DEBUG=true SANDBOX_ENABLED=true PUBLIC_BASE_URL=http://127.0.0.1:$(DEMO_PORT) \
 	FLATPEAK_API_URL=http://127.0.0.1:$(DEMO_PORT)/sandbox/api FLATPEAK_ACCOUNT_ID=acc_demo \
 	FLATPEAK_API_KEY=sk_demo_sandbox_key FLATPEAK_REDIRECT_HOSTS=127.0.0.1:$(DEMO_PORT),localhost:$(DEMO_PORT) \
 	ALLOWED_HOSTS=127.0.0.1,localhost SANDBOX_OAUTH_CLIENT_SECRET=cs_demo_sandbox_client_secret \
-	LOG_FORMAT=console SANDBOX_DATABASE_URL=$(SANDBOX_DATABASE_URL)
+	LOG_FORMAT=console
 demo: demo-setup
 	@echo
 	@echo "  Demo ready. Open http://127.0.0.1:$(DEMO_PORT)/sandbox/ (the device maker's app, playing FlatPeak)"
@@ -40,7 +38,6 @@ demo: demo-setup
 # Everything but the server (CI runs it, then starts the server itself: scripts/demo-check.sh).
 demo-setup: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEMO_ENV) $(BIN)/python manage.py migrate --database sandbox --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	$(DEMO_ENV) $(BIN)/python manage.py sandbox_setup
 
@@ -52,15 +49,18 @@ demo-check: install
 test: install chromium oidc-provider lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# SANDBOX_ENABLED installs the sandbox app, so its models and migrations are checked too.
 lint: export DEBUG ?= true
+lint: export SANDBOX_ENABLED ?= true
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 typecheck: export DEBUG ?= true
+typecheck: export SANDBOX_ENABLED ?= true
 typecheck: install
-	$(BIN)/mypy provider_auth accounts flatpeak_check
+	$(BIN)/mypy provider_auth accounts flatpeak_check sandbox
 
 # The relying-party tests run against a real OpenID Provider (panva's oidc-provider, pinned in
 # tests/oidc_provider/package-lock.json). Installed when npm exists; without it those tests skip
@@ -123,7 +123,7 @@ compilemessages: install
 	DEBUG=true $(BIN)/python manage.py compilemessages -l de --ignore=.venv --ignore=staticfiles
 
 clean:
-	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 staticfiles test-artifacts
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
 
 ## bench: the load benchmark (PostgreSQL, Redis, wrk); writes docs/performance.md
 bench: install

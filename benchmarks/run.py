@@ -348,7 +348,16 @@ def main() -> None:
     print("== fake FlatPeak, databases, seed", flush=True)
     fp_port = free_port()
     fake = subprocess.Popen(
-        [str(OUR_PY), str(BENCH / "fake_flatpeak.py"), str(fp_port)],
+        # The project's one served fake FlatPeak (the scale-out tests use it too), with the
+        # credentials our_env gives the server.
+        [
+            str(OUR_PY),
+            str(ROOT / "tests/fakes/flatpeak.py"),
+            str(fp_port),
+            "--account-id=acc_bench",
+            "--api-key=sk_bench_fake",
+            "--display-name=Bench Devices Ltd",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -9,12 +9,11 @@ production URL configuration does not route them: only `benchmarks.settings` (wh
 
 from __future__ import annotations
 
-import hashlib
-
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
 from provider_auth.oauth.models import AccessToken
+from provider_auth.oauth.tokens import secret_hash
 
 
 @require_safe
@@ -25,6 +24,6 @@ def constant(request: HttpRequest) -> JsonResponse:
 @require_safe
 def single_row(request: HttpRequest) -> JsonResponse:
     header = request.META.get("HTTP_AUTHORIZATION", "")
-    digest = hashlib.sha256(header.removeprefix("Bearer ").encode()).hexdigest()
+    digest = secret_hash(header.removeprefix("Bearer "))
     row = AccessToken.objects.filter(token_hash=digest).values_list("id", flat=True).first()
     return JsonResponse({"object": "single_row", "found": row is not None})

@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "provider_auth.oauth",
     "provider_auth.connect",
     "provider_auth.oidc",
-    "provider_auth.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -119,12 +118,6 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if env.str("SANDBOX_DATABASE_URL", default=""):
-    # The sandbox plays FlatPeak, another system: it may keep its own database (see
-    # provider_auth/sandbox/routers.py). `migrate --database sandbox` creates its tables.
-    DATABASES["sandbox"] = env.db("SANDBOX_DATABASE_URL")
-    DATABASES["sandbox"]["ATOMIC_REQUESTS"] = False
-DATABASE_ROUTERS = ["provider_auth.sandbox.routers.SandboxRouter"]
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
@@ -269,7 +262,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # SECRET_KEY when unset so the demo needs nothing.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
-# --- FlatPeak (see ../shared/flatpeak-contract.md) -----------------------------------------
+# --- FlatPeak (see docs/flatpeak-contract.md) -----------------------------------------
 FLATPEAK_API_URL = env.str("FLATPEAK_API_URL", default="https://api.flatpeak.com").rstrip("/")
 FLATPEAK_ACCOUNT_ID = env.str("FLATPEAK_ACCOUNT_ID", default="")
 FLATPEAK_API_KEY = env.str("FLATPEAK_API_KEY", default="")
@@ -280,6 +273,8 @@ FLATPEAK_REDIRECT_HOSTS = env.list("FLATPEAK_REDIRECT_HOSTS", default=["connect.
 FLATPEAK_CONNECT_TIMEOUT = env.float("FLATPEAK_CONNECT_TIMEOUT", default=3.05)
 FLATPEAK_READ_TIMEOUT = env.float("FLATPEAK_READ_TIMEOUT", default=10.0)
 FLATPEAK_RETRY_DEADLINE = env.float("FLATPEAK_RETRY_DEADLINE", default=8.0)  # seconds, all tries
+# Tries per call within that deadline; 0 = as many as the deadline allows.
+FLATPEAK_MAX_ATTEMPTS = env.int("FLATPEAK_MAX_ATTEMPTS", default=0)
 FLATPEAK_OAUTH_CLIENT_ID = env.str("FLATPEAK_OAUTH_CLIENT_ID", default="flatpeak")
 CONNECT_SESSION_IDLE_MINUTES = env.int("CONNECT_SESSION_IDLE_MINUTES", default=30)
 PENDING_GRANT_TTL_MINUTES = env.int("PENDING_GRANT_TTL_MINUTES", default=60)
@@ -313,6 +308,10 @@ RATE_LIMIT_AUTH_URI_PER_MINUTE = env.int("RATE_LIMIT_AUTH_URI_PER_MINUTE", defau
 
 # --- Sandbox (a built-in FlatPeak for demos and onboarding checks) -------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+if SANDBOX_ENABLED:
+    # A demo and onboarding tool, not part of the product: installed (tables, URLs, the
+    # sandbox_setup command) only where it is switched on.
+    INSTALLED_APPS.append("sandbox")
 SANDBOX_ALLOW_IN_PRODUCTION = env.bool("SANDBOX_ALLOW_IN_PRODUCTION", default=False)
 # Where the sandbox's device-maker app sends the browser: our authentication URI, absolute, so
 # the sandbox and our endpoint can be served under different host names.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -29,10 +30,11 @@ urlpatterns = [
     path("", include("provider_auth.oauth.urls")),
     path("", include("provider_auth.tariff_api.urls")),
     path("", include("provider_auth.ops.urls")),
-    # Always routed; every sandbox view answers 404 unless SANDBOX_ENABLED (checked per request,
-    # so tests can switch it with override_settings).
-    path("sandbox/", include("provider_auth.sandbox.urls")),
 ]
+if apps.is_installed("sandbox"):
+    # Routed wherever the app is installed; every sandbox view still answers 404 unless
+    # SANDBOX_ENABLED (checked per request, so tests can switch it with override_settings).
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
 handler400 = "provider_auth.views.bad_request"
 handler404 = "provider_auth.views.page_not_found"

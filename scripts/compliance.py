@@ -33,6 +33,10 @@ STANDARDS = {
     "RFC7662": ("RFC 7662", "Token Introspection"),
     "RFC8414": ("RFC 8414", "Authorization Server Metadata"),
     "ASVS": ("OWASP ASVS 4.0.3", "Application Security Verification Standard, level 2"),
+    "EU": (
+        "EU 2023/1162",
+        "Implementing Regulation on access to metering and consumption data, art. 8 (permissions)",
+    ),
     "WCAG": ("WCAG", "Web Content Accessibility Guidelines"),
     "WCAG22": ("WCAG 2.2", "Web Content Accessibility Guidelines 2.2"),
     "OIDCCore": (
@@ -128,6 +132,11 @@ TITLES = {
     "OIDCRPInitiated 2": "RP-initiated logout request",
     "RFC9207 2.4": "Issuer parameter validated by the client (mix-up)",
     "RFC8725 3.1": "Algorithm verification (no none, no HMAC with a public key)",
+    "EU 2023/1162 art. 8 grant and revoke": "Permissions granted and revoked without delay",
+    "EU 2023/1162 art. 8 scope per data type": "A permission names its data types and purpose",
+    "EU 2023/1162 art. 8 end of validity": "A permission ends by itself when its validity ends",
+    "EU 2023/1162 art. 8 overview of permissions": "The customer sees their active permissions",
+    "EU 2023/1162 art. 8 record of permissions": "A record of permissions, free of charge",
 }
 
 # Requirements we do not meet, named honestly. Keep each entry until the gap is closed.
@@ -180,6 +189,35 @@ GAPS = [
         "Rate limits without Redis are per process",
         "Counters use Django's cache; without REDIS_URL each worker counts alone. "
         "System check provider_auth.W006 warns in production.",
+    ),
+]
+
+
+# The points of EU 2023/1162 art. 8 this server does not meet (permissions and their record).
+GAPS += [
+    (
+        "EU 2023/1162 art. 8",
+        "The record reaches back only as far as the audit log",
+        "The downloadable record of permissions is built from audit events, which are deleted "
+        "after AUDIT_RETENTION_DAYS; permissions older than that show their current state only.",
+    ),
+    (
+        "EU 2023/1162 art. 8",
+        "Customers cannot grant a permission from their account",
+        "A permission is granted only in a flow the partner starts (FlatPeak's connect flow, "
+        "/oauth/authorize); the account page can review and revoke, not grant.",
+    ),
+    (
+        "EU 2023/1162 art. 8",
+        "No machine-to-machine interface to the customer's permissions",
+        "The record is a JSON/CSV download for the logged-in customer; there is no API (such as "
+        "Green Button's Authorization resource) for a third party acting for the customer.",
+    ),
+    (
+        "EU 2023/1162 art. 8",
+        "Mails are in the server's language",
+        "The customer's language is not stored, so grant mails sent by the cleanup job use "
+        "LANGUAGE_CODE; mails sent during the connect flow use the page's language.",
     ),
 ]
 

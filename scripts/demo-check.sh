@@ -16,7 +16,6 @@ BIN="${BIN:-.venv/bin}"
 WORK="$(mktemp -d)"
 # A throw-away SQLite database unless the caller chose one: CI must not reuse a developer's.
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$WORK/demo.sqlite3}"
-export SANDBOX_DATABASE_URL="${SANDBOX_DATABASE_URL:-sqlite:///$WORK/sandbox.sqlite3}"
 SERVER_LOG="$WORK/server.log"
 SERVER_PID=""
 

@@ -27,14 +27,22 @@ def audit_record(
     actor: Any = None,
     request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> AuditEvent:
-    """Append one event. `detail` must hold identifiers only, never token or password values."""
+    """Append one event. `detail` must hold identifiers only, never token or password values.
+
+    The client's address and user agent come from `request`, or from `ip` and `user_agent` for
+    a service that was handed them as plain values.
+    """
+    if user_agent is None:
+        user_agent = request.META.get("HTTP_USER_AGENT", "") if request else ""
     return AuditEvent.objects.create(
         event=event,
         customer=customer if getattr(customer, "pk", None) else None,
         actor=actor if getattr(actor, "pk", None) else None,
-        ip_address=request_client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
+        ip_address=ip if ip is not None else request_client_ip(request),
+        user_agent=user_agent[:300],
         detail=detail or {},
     )
 

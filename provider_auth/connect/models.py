@@ -34,7 +34,7 @@ class SessionState(models.TextChoices):
 
 
 class Outcome(models.TextChoices):
-    # The values are FlatPeak's submission statuses (contract §4).
+    # The values are FlatPeak's submission statuses (docs/flatpeak-contract.md §4).
     AUTHORISED = "AUTHORISED", _("Allowed")
     DECLINED = "DECLINED", _("Denied")
     CANCELLED = "CANCELLED", _("Cancelled")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -23,14 +22,11 @@ from provider_auth.connect.models import (
 )
 from provider_auth.flatpeak.client import SessionContext, redirect_host_allowed
 from provider_auth.oauth.models import OAuthClient
+from provider_auth.oauth.tokens import secret_hash
 
 
 def session_binding_key(public_id: str) -> str:
     return f"connect:{public_id}"
-
-
-def secret_digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def connect_session_get(*, public_id: str) -> ConnectSession | None:
@@ -42,7 +38,7 @@ def connect_session_get(*, public_id: str) -> ConnectSession | None:
 
 
 def connect_session_get_by_token(*, connect_token: str) -> ConnectSession | None:
-    return ConnectSession.objects.filter(token_hash=secret_digest(connect_token)).first()
+    return ConnectSession.objects.filter(token_hash=secret_hash(connect_token)).first()
 
 
 def connect_session_is_bound(*, session: ConnectSession, request: HttpRequest) -> bool:
@@ -50,12 +46,22 @@ def connect_session_is_bound(*, session: ConnectSession, request: HttpRequest) -
     secret = request.session.get(session_binding_key(session.public_id), "")
     if not isinstance(secret, str) or not secret:
         return False
-    return hmac.compare_digest(secret_digest(secret), session.browser_binding_hash)
+    return hmac.compare_digest(secret_hash(secret), session.browser_binding_hash)
 
 
 def connect_session_is_idle(*, session: ConnectSession, now: dt.datetime) -> bool:
     idle = dt.timedelta(minutes=settings.CONNECT_SESSION_IDLE_MINUTES)
     return now - session.last_seen_at > idle
+
+
+def connect_session_seen_state(*, session: ConnectSession, now: dt.datetime) -> str:
+    """The session's state as a page shows it: an open session idle too long is expired.
+
+    Reads only; the next POST (`connect_session_touch`) or `manage.py cleanup` records it.
+    """
+    if session.state == SessionState.OPEN and connect_session_is_idle(session=session, now=now):
+        return SessionState.EXPIRED
+    return session.state
 
 
 def connect_session_context(*, session: ConnectSession) -> SessionContext:
@@ -144,7 +150,7 @@ def flatpeak_oauth_client_get() -> OAuthClient | None:
 
 
 def premise_contract_term(*, premise: Premise, direction: str) -> dict[str, str | None]:
-    """The active contract's dates, RFC 3339 UTC, `null` when unknown (contract §4)."""
+    """The active contract's dates, RFC 3339 UTC, `null` when unknown (docs/flatpeak-contract.md §4)."""
     contract = contract_get_active(premise=premise, direction=direction)
     return {
         "contract_start_date": rfc3339(contract.start_at if contract else None),

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from provider_auth.consent.scopes import scope_labels
 from provider_auth.oauth.models import Grant, GrantStatus
 
 
@@ -28,6 +29,12 @@ def grant_shared_description(*, grant: Grant) -> list[str]:
         "IMPORT": _("Your electricity tariff (the prices you pay)"),
         "EXPORT": _("Your export tariff (what you are paid for electricity you send to the grid)"),
     }
-    items = [labels[d] for d in grant.directions if d in labels] or [labels["IMPORT"]]
-    items.append(_("The supply address and contract dates for this address"))
+    granted = set(grant.scope.split())
+    items = []
+    if "tariff:read" in granted:
+        items = [labels[d] for d in grant.directions if d in labels] or [labels["IMPORT"]]
+    # The other data types, each as the consent page named it.
+    items += [
+        label for label in scope_labels(grant.scope) if label not in scope_labels("tariff:read")
+    ]
     return items

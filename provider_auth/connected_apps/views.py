@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import User
 from provider_auth.connected_apps.selectors import (
     grant_get_active_for_customer,
-    grant_list_active_for_customer,
     grant_shared_description,
 )
+from provider_auth.consent.selectors import grant_list_for_customer
 from provider_auth.oauth.services import grant_revoke
 
 
@@ -30,14 +30,12 @@ def _customer(request: HttpRequest) -> User:
 @login_required
 @require_GET
 def connected_app_list(request: HttpRequest) -> HttpResponse:
-    grants = [
-        {"grant": grant, "shared": grant_shared_description(grant=grant)}
-        for grant in grant_list_active_for_customer(customer=_customer(request))
-    ]
+    active, ended = grant_list_for_customer(customer=_customer(request))
+    grants = [{"grant": grant, "shared": grant_shared_description(grant=grant)} for grant in active]
     return render(
         request,
         "connected_apps/list.html",
-        {"grants": grants, "revoked": request.GET.get("revoked") == "1"},
+        {"grants": grants, "history": ended, "revoked": request.GET.get("revoked") == "1"},
     )
 
 

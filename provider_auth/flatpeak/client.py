@@ -386,7 +386,10 @@ class FlatPeakClient:
                 )
             except FlatPeakUnavailable as error:
                 wait = max(backoff, getattr(error, "retry_after", 0.0)) * random.uniform(1.0, 1.25)  # noqa: S311
-                if time.monotonic() + wait >= deadline:
+                attempts_left = (
+                    not settings.FLATPEAK_MAX_ATTEMPTS or attempt < settings.FLATPEAK_MAX_ATTEMPTS
+                )
+                if not attempts_left or time.monotonic() + wait >= deadline:
                     logger.warning(
                         "FlatPeak %s for %s unavailable after %d attempt(s): %s",
                         operation,

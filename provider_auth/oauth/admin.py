@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from provider_auth.admin_readonly import ReadOnlyModelAdmin
+from provider_auth.consent.scopes import PURPOSE_TARIFF_SYNC, PURPOSES
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import (
     AccessToken,
@@ -27,9 +28,9 @@ from provider_auth.oauth.models import (
     OAuthClient,
     RefreshToken,
 )
+from provider_auth.oauth.scopes import SCOPES_SUPPORTED
 from provider_auth.oauth.services import (
     SUPPORTED_GRANT_TYPES,
-    SUPPORTED_SCOPES,
     client_secret_rotate,
     grant_revoke,
     redirect_uri_problem,
@@ -54,9 +55,15 @@ class OAuthClientForm(forms.ModelForm):
     )
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
-        choices=[(s, s) for s in SUPPORTED_SCOPES],
+        choices=[(s, s) for s in SCOPES_SUPPORTED],
         widget=forms.CheckboxSelectMultiple,
-        initial=list(SUPPORTED_SCOPES),
+        initial=list(SCOPES_SUPPORTED),
+    )
+    # Optional in a post (older forms and scripts keep working): empty means tariff sync.
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        choices=[(key, label) for key, label in PURPOSES.items()],
+        required=False,
     )
 
     class Meta:
@@ -69,6 +76,8 @@ class OAuthClientForm(forms.ModelForm):
             "access_token_seconds",
             "refresh_idle_days",
             "refresh_absolute_days",
+            "consent_days",
+            "purpose",
             "is_active",
         ]
 
@@ -88,6 +97,9 @@ class OAuthClientForm(forms.ModelForm):
                     _("%(uri)s %(problem)s."), params={"uri": uri, "problem": problem}
                 )
         return list(dict.fromkeys(uris))
+
+    def clean_purpose(self) -> str:
+        return self.cleaned_data.get("purpose") or PURPOSE_TARIFF_SYNC
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
@@ -118,6 +130,7 @@ class OAuthClientAdmin(admin.ModelAdmin):
             _("Lifetimes (empty = settings)"),
             {"fields": ["access_token_seconds", "refresh_idle_days", "refresh_absolute_days"]},
         ),
+        (_("Consent"), {"fields": ["purpose", "consent_days"]}),
     ]
 
     def save_model(self, request: HttpRequest, obj: OAuthClient, form: Any, change: bool) -> None:

@@ -6,7 +6,8 @@ The view at `/oauth/authorize` (connect-flow pages: login, supply point, consent
    `AuthorizationRequestInvalid`. When `error.redirectable` is false (unknown client, unregistered
    or missing redirect URI) show an error page and never redirect; otherwise answer with
    `authorization_error_response(error=error)`, a redirect to the *registered* URI.
-2. after consent, `authorization_approve(...)` or `authorization_deny(...)`.
+2. after consent, `authorization_code_issue(...)` when allowed, then a redirect to
+   `authorization_response_uri(...)` (with the code, or `access_denied`).
 
 Threat: an authorization endpoint is an open redirector and a code-injection target. We redirect
 only to a URI registered for the client (exact string match), require PKCE S256 (no `plain`),
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Contract, Direction, Premise, User
 from provider_auth.audit.services import audit_record
+from provider_auth.consent.lifecycle import grant_terms
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import AuthorizationCode, Grant, GrantStatus, OAuthClient
 from provider_auth.oauth.services import client_refresh_absolute
@@ -253,6 +255,7 @@ def authorization_code_issue(
         pending_expires_at=now + dt.timedelta(seconds=code_seconds),
         absolute_expires_at=now + client_refresh_absolute(client),
         display_name=display_name or client.name,
+        **grant_terms(client, now=now),
     )
     code = tokens.secret_generate(tokens.AUTHORIZATION_CODE_PREFIX)
     AuthorizationCode.objects.create(
@@ -273,39 +276,19 @@ def authorization_code_issue(
     return grant, code
 
 
-def authorization_approve(
-    *,
-    request: HttpRequest,
-    authorization_request: AuthorizationRequest,
-    customer: User,
-    premise: Premise,
-    directions: list[str] | None = None,
-) -> HttpResponse:
-    """The customer allowed access: 302 to redirect_uri?code=…&state=…&iss=…"""
-    _grant, code = authorization_code_issue(
-        authorization_request=authorization_request,
-        customer=customer,
-        premise=premise,
-        directions=directions,
-    )
-    return _redirect(
-        redirect_uri_with_params(
-            authorization_request.redirect_uri,
-            {"code": code, "state": authorization_request.state, "iss": issuer()},
-        )
-    )
-
-
-def authorization_deny(*, authorization_request: AuthorizationRequest) -> HttpResponse:
-    """The customer refused (or cancelled): 302 with error=access_denied and the state."""
-    return _redirect(
-        redirect_uri_with_params(
-            authorization_request.redirect_uri,
-            {
-                "error": "access_denied",
-                "error_description": "The customer did not allow access.",
-                "state": authorization_request.state,
-                "iss": issuer(),
-            },
-        )
-    )
+def authorization_response_uri(
+    *, authorization_request: AuthorizationRequest, code: str | None
+) -> str:
+    """Where the customer's decision sends the browser: the registered redirect URI with the
+    code (RFC 6749 §4.1.2) — or `access_denied` when `code` is None (§4.1.2.1) — the client's
+    state, and our issuer (RFC 9207)."""
+    if code is not None:
+        params = {"code": code, "state": authorization_request.state, "iss": issuer()}
+    else:
+        params = {
+            "error": "access_denied",
+            "error_description": "The customer did not allow access.",
+            "state": authorization_request.state,
+            "iss": issuer(),
+        }
+    return redirect_uri_with_params(authorization_request.redirect_uri, params)

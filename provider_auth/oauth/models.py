@@ -14,6 +14,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from provider_auth.consent.lifecycle import grant_end_reason
+from provider_auth.oauth.scopes import TARIFF_READ
+
 
 class OAuthClient(models.Model):
     """A registered client (FlatPeak, or another partner)."""
@@ -30,6 +33,17 @@ class OAuthClient(models.Model):
     access_token_seconds = models.PositiveIntegerField(null=True, blank=True)
     refresh_idle_days = models.PositiveIntegerField(null=True, blank=True)
     refresh_absolute_days = models.PositiveIntegerField(null=True, blank=True)
+    # Consent lifecycle: how long a customer's permission lasts before it expires by itself
+    # (empty: until revoked or the supply ends), and what the partner says it is for.
+    consent_days = models.PositiveIntegerField(
+        _("consent lasts (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: until the customer revokes it or the supply at the premise ends."),
+    )
+    purpose = models.CharField(
+        _("purpose"), max_length=64, default="tariff_sync", help_text=_("e.g. tariff_sync")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -85,6 +99,14 @@ class GrantStatus(models.TextChoices):
     REVOKED = "REVOKED", _("Revoked")
 
 
+class GrantEndReason(models.TextChoices):
+    """Why a grant ended; the value is also the `code` the tariff API answers with."""
+
+    REVOKED = "grant_revoked", _("Revoked")
+    EXPIRED = "grant_expired", _("Expired")
+    SUPPLY_ENDED = "supply_ended", _("Supply at the address ended")
+
+
 class Grant(models.Model):
     """A customer's permission for a client to read one premise's tariff."""
 
@@ -95,7 +117,7 @@ class Grant(models.Model):
         "accounts.Premise", on_delete=models.CASCADE, related_name="oauth_grants"
     )
     client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="grants")
-    scope = models.CharField(max_length=200, default="tariff:read")
+    scope = models.CharField(max_length=200, default=TARIFF_READ)
     directions = models.JSONField(default=list)  # ["IMPORT"], ["EXPORT"] or both
     status = models.CharField(max_length=8, choices=GrantStatus.choices, default=GrantStatus.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
@@ -109,6 +131,13 @@ class Grant(models.Model):
     # Display name of the party the customer consented to (device maker from the connect
     # session context, else the client's name), shown on the connected-apps page.
     display_name = models.CharField(max_length=200, blank=True)
+    # What the partner said the data is for (`provider_auth.consent.scopes.PURPOSES`).
+    purpose = models.CharField(max_length=64, default="tariff_sync")
+    # The consent's own expiry (the client's `consent_days`), stated on the consent page. The
+    # grant also ends when the supply at the premise ends, or on revocation: whichever first.
+    consent_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set with status REVOKED: the ended state is one state whatever ended it.
+    end_reason = models.CharField(max_length=16, choices=GrantEndReason.choices, blank=True)
 
     class Meta:
         verbose_name = _("grant")
@@ -167,6 +196,7 @@ class AccessToken(_GrantTokenMixin, models.Model):
             self.revoked_at is not None
             or self.grant.status != GrantStatus.ACTIVE
             or not self.grant.client.is_active
+            or grant_end_reason(self.grant) is not None
         )
 
 
@@ -198,6 +228,7 @@ class RefreshToken(_GrantTokenMixin, models.Model):
             or self.used_at is not None
             or self.grant.status != GrantStatus.ACTIVE
             or not self.grant.client.is_active
+            or grant_end_reason(self.grant) is not None
         )
 
 

@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from provider_auth.oauth.models import Grant, GrantStatus
+from provider_auth.oauth.scopes import SCOPES_SUPPORTED
 
-# Where B's authorization view lives (it owns the page; we describe it).
+# Where the authorization page lives (connect/views.py renders it; this module only names it).
 AUTHORIZATION_PATH = "/oauth/authorize"
 
 
@@ -24,7 +25,7 @@ def server_metadata() -> dict[str, Any]:
         "token_endpoint": base + "/oauth/token",
         "revocation_endpoint": base + "/oauth/revoke",
         "introspection_endpoint": base + "/oauth/introspect",
-        "scopes_supported": ["tariff:read"],
+        "scopes_supported": list(SCOPES_SUPPORTED),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

@@ -1,4 +1,4 @@
-"""The OAuth 2.0 authorization server and resource protector, built on Authlib over our models.
+"""The OAuth 2.0 authorization server, built on Authlib over our models.
 
 Authlib drives the protocol (grant dispatch, PKCE verification, RFC 6749 §5.2 error bodies,
 RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
@@ -7,7 +7,8 @@ RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
   parameters, no repeats, one client authentication method) and clients are authenticated here
   (`OAuthServer.authenticate_client`: Basic credentials form-urlencoded inside, one 401 for
   every failure);
-- every secret is looked up by its SHA-256 digest (`tokens.secret_hash`), never stored in clear;
+- every secret is looked up by its SHA-256 digest (`tokens.secret_hash`, in `queries`), never
+  stored in clear;
 - refresh tokens rotate on every use. For `OAUTH_REFRESH_GRACE_SECONDS` (default 30) after a
   rotation, presenting the just-rotated token again is a *retry*, not an attack: several
   FlatPeak workers refreshing at once, or one that timed out and resent the request. It gets
@@ -16,10 +17,12 @@ RFC 7009 / RFC 7662 endpoints); this module supplies storage and policy:
   *reuse* (RFC 9700 §4.14.2): the whole grant is revoked and the answer is `invalid_grant`.
   With the window set to 0, a refresh that merely lost a race (the token was unused when the
   request arrived, used by the time it held the row lock) gets `invalid_grant` without revoking;
-- `bearer_token_value` reads the tariff API's Authorization header (RFC 6750 §2.1, §3.1);
 - tokens of PENDING (not yet acknowledged by FlatPeak) and REVOKED grants never work;
 - authorization codes are single-use; redeeming one twice revokes the grant and every token
   the first redemption produced (RFC 6749 §4.1.2).
+
+The front door in front of these endpoints (rate limits, malformed credentials) is `front_door`;
+token and client reads are `queries`; the tariff API's bearer check is `bearer`.
 
 The views run each token request inside one transaction so `select_for_update` (PostgreSQL)
 serialises competing refreshes of one token.
@@ -30,37 +33,48 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
-from collections.abc import Sequence
 from typing import Any
 
-from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.integrations.django_oauth2 import BearerTokenValidator as _BearerTokenValidator
+from authlib.integrations.django_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import (
     InvalidClientError,
+    InvalidGrantError,
     InvalidRequestError,
-    MissingAuthorizationError,
     UnauthorizedClientError,
+    UnsupportedGrantTypeError,
     grants,
 )
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 from django.conf import settings
-from django.db import connections, router, transaction
-from django.db.transaction import TransactionManagementError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from provider_auth.audit.services import audit_record
+from provider_auth.consent.lifecycle import grant_end_reason
 from provider_auth.oauth import tokens
+from provider_auth.oauth.front_door import (
+    CLIENT_AUTHENTICATION_FAILED,
+    CLIENT_REALM,
+    basic_credentials_decode,
+    client_credentials_claimed,
+    client_rate_limit_count,
+)
 from provider_auth.oauth.models import (
     AccessToken,
     AuthorizationCode,
-    Grant,
     GrantStatus,
     OAuthClient,
     RefreshToken,
+)
+from provider_auth.oauth.queries import (
+    access_token_lookup,
+    client_active_get,
+    refresh_token_lock,
+    refresh_token_lookup,
 )
 from provider_auth.oauth.services import (
     IssuedTokens,
@@ -70,16 +84,8 @@ from provider_auth.oauth.services import (
     tokens_rotate,
 )
 from provider_auth.ops.metrics import token_event_inc
-from provider_auth.security.ratelimit import (
-    CLIENT_ATTR,
-    CLIENT_AUTHENTICATION_FAILED,
-    CLIENT_REALM,
-    basic_credentials_decode,
-    client_credentials_claimed,
-)
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-SCOPES_SUPPORTED = ["tariff:read"]
 
 
 def _token_response(issued: IssuedTokens, *, include_refresh_token: bool = True) -> dict[str, Any]:
@@ -98,111 +104,6 @@ def _grant_usable(grant: Any, now: dt.datetime) -> bool:
     if grant.status != GrantStatus.ACTIVE:
         return False
     return grant.absolute_expires_at is None or grant.absolute_expires_at > now
-
-
-def access_token_lookup(value: str) -> AccessToken | None:
-    """The access token with this value, with its grant, premise and client (one query)."""
-    return (
-        AccessToken.objects.select_related("grant", "grant__premise", "grant__client")
-        .filter(token_hash=tokens.secret_hash(value))
-        .first()
-    )
-
-
-def refresh_token_lookup(value: str) -> RefreshToken | None:
-    return (
-        RefreshToken.objects.select_related("grant", "grant__client", "grant__customer")
-        .filter(token_hash=tokens.secret_hash(value))
-        .first()
-    )
-
-
-# --- The token endpoint's reads, in plain SQL ---------------------------------------------------
-# The refresh grant reads two rows per request (the client, the refresh token with its grant).
-# Compiling those querysets cost more CPU than PostgreSQL spent answering them
-# (benchmarks/notes.md, "Refresh grant"), so they are written out once here. Identifiers come
-# from the models; every value is a bound parameter; each value is converted by the same
-# converters the ORM applies, so the instances are what a queryset would have returned.
-
-
-class _Columns:
-    """Every concrete column of `model` under the table alias `alias`."""
-
-    def __init__(self, model: Any, alias: str) -> None:
-        self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.attnames = [f.attname for f in self.fields]
-        self.cols = [f.get_col(model._meta.db_table) for f in self.fields]
-        self.sql = ", ".join(f'{alias}."{f.column}"' for f in self.fields)
-        self._converters: dict[str, list[list[Any]]] = {}
-
-    def __len__(self) -> int:
-        return len(self.fields)
-
-    def instance(self, connection: Any, values: Sequence[Any]) -> Any:
-        converters = self._converters.get(connection.alias)
-        if converters is None:
-            converters = self._converters[connection.alias] = [
-                connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                for col in self.cols
-            ]
-        row = []
-        for col, col_converters, value in zip(self.cols, converters, values, strict=True):
-            for convert in col_converters:
-                value = convert(value, col, connection)
-            row.append(value)
-        return self.model.from_db(connection.alias, self.attnames, row)
-
-
-_CLIENT_COLUMNS = _Columns(OAuthClient, "c")
-_REFRESH_COLUMNS = _Columns(RefreshToken, "r")
-_GRANT_COLUMNS = _Columns(Grant, "g")
-_CLIENT_SQL = f"""
-SELECT {_CLIENT_COLUMNS.sql} FROM "{OAuthClient._meta.db_table}" c
-WHERE c."client_id" = %s AND c."is_active" = %s
-"""  # noqa: S608
-_REFRESH_SQL = f"""
-SELECT {_REFRESH_COLUMNS.sql}, {_GRANT_COLUMNS.sql}
-FROM "{RefreshToken._meta.db_table}" r JOIN "{Grant._meta.db_table}" g ON g."id" = r."grant_id"
-WHERE r."token_hash" = %s
-"""  # noqa: S608
-
-
-def client_active_get(client_id: str) -> OAuthClient | None:
-    """The active client with this client_id (one query), not yet authenticated."""
-    connection = connections[router.db_for_read(OAuthClient)]
-    with connection.cursor() as cursor:
-        cursor.execute(_CLIENT_SQL, [client_id, True])
-        row = cursor.fetchone()
-    return None if row is None else _CLIENT_COLUMNS.instance(connection, row)
-
-
-def refresh_token_lock(value: str, *, wait: bool) -> RefreshToken | None:
-    """The refresh token with this value and its grant, its row locked until the transaction
-    ends (`SELECT … FOR UPDATE OF r`, on databases that have row locks), or None.
-
-    `wait=False` skips a row another transaction holds (SKIP LOCKED): None then means "unknown
-    or busy", and the caller asks again with `wait=True`.
-    """
-    connection = connections[router.db_for_write(RefreshToken)]
-    if not connection.in_atomic_block:
-        raise TransactionManagementError("refresh_token_lock needs a transaction.")
-    sql = _REFRESH_SQL
-    if connection.features.has_select_for_update:
-        sql += connection.ops.for_update_sql(
-            skip_locked=not wait, of=("r",) if connection.features.has_select_for_update_of else ()
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [tokens.secret_hash(value)])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    split = len(_REFRESH_COLUMNS)
-    token = _REFRESH_COLUMNS.instance(connection, row[:split])
-    RefreshToken.grant.field.set_cached_value(
-        token, _GRANT_COLUMNS.instance(connection, row[split:])
-    )
-    return token
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -309,6 +210,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if token.grant.client_id != client.pk:
             return None  # another client's token: not ours to judge, nothing revoked
         now = timezone.now()
+        ended = grant_end_reason(token.grant, now=now)
+        if ended is not None:
+            # RFC 6749 §5.2 has one code for this, invalid_grant; the description says why, in
+            # the same words as the tariff API's error code.
+            raise InvalidGrantError(f"The grant has ended: {ended}.")
         if token.revoked_at is not None:
             return None  # revoked with its grant (or by a reuse detected meanwhile)
         if token.used_at is not None and not refresh_token_in_grace(token, now=now):
@@ -502,20 +408,17 @@ class OAuthServer(AuthorizationServer):
         """client_secret_basic or client_secret_post (RFC 6749 §2.3.1), or `ClientAuthFailed`.
 
         Basic credentials are form-urlencoded inside (`basic_credentials_decode`), which
-        Authlib's parser gets wrong (`+`). The client row the per-client rate limit loaded for
-        this request (`key_client`) is reused instead of querying it again; the secret is
-        still checked against it. An unknown client costs one digest comparison like a wrong
-        secret, and both get the same answer.
+        Authlib's parser gets wrong (`+`). An unknown client costs one digest comparison like a
+        wrong secret, and both get the same answer. Once the client has proven itself, the
+        request counts against its own rate limit (`client_rate_limit_count`, which raises
+        `ClientRateLimitedError` over it; the front door answers 429).
         """
         claimed = client_credentials_claimed(
             authorization=request.headers.get("Authorization", ""), form=request.form
         )
         if claimed is None or claimed.method not in methods:
             raise ClientAuthFailed()
-        known = getattr(request, "rate_limit_client", None)
-        if known is not None and known.client_id == claimed.client_id:
-            client = known
-        elif "\x00" in claimed.client_id:
+        if "\x00" in claimed.client_id:
             client = None  # no database stores NUL in a text column
         else:
             client = self.query_client(claimed.client_id)
@@ -526,13 +429,26 @@ class OAuthServer(AuthorizationServer):
             raise ClientAuthFailed()
         if not client.check_endpoint_auth_method(claimed.method, endpoint):
             raise ClientAuthFailed()
+        client_rate_limit_count(client_id=client.client_id, endpoint=endpoint)
         request.auth_method = claimed.method
         return client
 
-    def create_oauth2_request(self, request: HttpRequest) -> Any:
-        oauth_request = super().create_oauth2_request(request)
-        oauth_request.rate_limit_client = getattr(request, CLIENT_ATTR, None)
-        return oauth_request
+    def client_count_if_proven(self, request: Any, *, endpoint: str) -> None:
+        """Count a request refused before its client was authenticated against that client's
+        rate limit all the same, when its credentials prove the client: every request a
+        client makes spends its budget, whatever the answer."""
+        try:
+            self.authenticate_client(request, CLIENT_AUTH_METHODS, endpoint)
+        except ClientAuthFailed:
+            pass
+
+    def get_token_grant(self, request: Any) -> Any:
+        try:
+            return super().get_token_grant(request)
+        except UnsupportedGrantTypeError:
+            # Authlib refuses the grant type before authenticating the client.
+            self.client_count_if_proven(request, endpoint="token")
+            raise
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         """Nothing to do: `tokens_issue` stored the digests when the token was generated."""
@@ -558,11 +474,16 @@ def server_build() -> OAuthServer:
 server = server_build()
 
 
+def _refusal_response(request: HttpRequest, refusal: OAuth2Error, *, endpoint: str) -> HttpResponse:
+    server.client_count_if_proven(server.create_oauth2_request(request), endpoint=endpoint)
+    return server.handle_error_response(request, refusal)
+
+
 def token_response(request: HttpRequest) -> HttpResponse:
     """POST /oauth/token in one transaction (the row locks live until it commits)."""
     refusal = client_request_refusal(request, endpoint="token")
     if refusal is not None:
-        return server.handle_error_response(request, refusal)
+        return _refusal_response(request, refusal, endpoint="token")
     with transaction.atomic():
         return server.create_token_response(request)
 
@@ -571,83 +492,5 @@ def endpoint_response(request: HttpRequest, *, endpoint: str) -> HttpResponse:
     """POST /oauth/revoke (`revocation`) or /oauth/introspect (`introspection`)."""
     refusal = client_request_refusal(request, endpoint=endpoint)
     if refusal is not None:
-        return server.handle_error_response(request, refusal)
+        return _refusal_response(request, refusal, endpoint=endpoint)
     return server.create_endpoint_response(endpoint, request)
-
-
-class BearerTokenValidator(_BearerTokenValidator):
-    def __init__(self) -> None:
-        super().__init__(AccessToken, realm="tariff")
-
-    def authenticate_token(self, token_string: str) -> AccessToken | None:
-        if not token_string.startswith(tokens.ACCESS_TOKEN_PREFIX):
-            return None  # not one of ours: no query
-        return access_token_lookup(token_string)
-
-
-bearer_validator = BearerTokenValidator()
-require_oauth = ResourceProtector()
-require_oauth.register_token_validator(bearer_validator)
-
-
-# --- The bearer check of the tariff API's hot path ---------------------------------------------
-# FlatPeak polls the tariff API far more often than anything else is called. The functions below
-# are `require_oauth.acquire_token` taken apart, so that the resource server can load the token
-# together with what it serves in one query: the same header parsing as Authlib's
-# ResourceProtector (`parse_request_authorization`), the same checks and errors (Authlib's
-# `BearerTokenValidator.validate_token`: unknown, expired, revoked → invalid_token; scope →
-# insufficient_scope), without wrapping the request for Authlib or sending its signal (nothing
-# listens to it).
-
-
-# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-
-
-class BearerMalformedError(InvalidRequestError):
-    """RFC 6750 §3.1 `invalid_request` (400): a Bearer header without a token, or with a value
-    that is not a b64token."""
-
-
-def bearer_token_value(authorization: str) -> str:
-    """The token of an `Authorization: Bearer <token>` header value (RFC 6750 §2.1).
-
-    Raises `MissingAuthorizationError` without a header or with another scheme (Basic, …): the
-    request carries no bearer credentials, so the answer is a bare challenge without an error
-    code (RFC 6750 §3.1). Raises `BearerMalformedError` for a Bearer header whose token is
-    empty or not a b64token (a space inside, a second word).
-    """
-    realm = bearer_validator.realm
-    parts = authorization.split(None, 1)  # the scheme is case-insensitive (RFC 9110 §11.1)
-    if not parts or parts[0].lower() != bearer_validator.TOKEN_TYPE:
-        raise MissingAuthorizationError(bearer_validator.TOKEN_TYPE, realm)
-    # Whitespace around a field value is not part of it (RFC 9110 §5.5).
-    value = parts[1].strip() if len(parts) == 2 else ""
-    if not value:
-        raise BearerMalformedError("The Bearer header carries no token.")
-    if not _B64TOKEN.fullmatch(value):
-        raise BearerMalformedError("The Bearer token is malformed.")
-    return value
-
-
-def access_token_digest(value: str) -> str | None:
-    """The stored digest to look `value` up by, or None when it is not one of our access tokens
-    (then no query is needed to reject it)."""
-    if not value.startswith(tokens.ACCESS_TOKEN_PREFIX):
-        return None
-    return tokens.secret_hash(value)
-
-
-def access_token_validate(
-    token: AccessToken | None, *, digest: str | None, scopes: list[str]
-) -> AccessToken:
-    """Accept `token` (found by `digest`) for `scopes` or raise Authlib's RFC 6750 errors.
-
-    The token must be loaded with its grant and the grant's client: `is_revoked` reads the
-    grant's status and the client's `is_active`.
-    """
-    if token is not None and not (digest and hmac.compare_digest(token.token_hash, digest)):
-        token = None  # the database matched the index; confirm in constant time all the same
-    bearer_validator.validate_token(token, scopes, None)
-    assert token is not None  # noqa: S101 (validate_token raised otherwise)
-    return token

@@ -9,21 +9,25 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Premise, User
 from provider_auth.audit.services import audit_record
-from provider_auth.oauth import tokens
+from provider_auth.consent import emails as consent_emails
+from provider_auth.consent.lifecycle import grant_terms
+from provider_auth.oauth import sql, tokens
 from provider_auth.oauth.models import (
     AccessToken,
     AuthorizationCode,
     Grant,
+    GrantEndReason,
     GrantStatus,
     OAuthClient,
     RefreshToken,
 )
+from provider_auth.oauth.scopes import SCOPES_SUPPORTED, TARIFF_READ
 
 
 @dataclass(frozen=True)
@@ -50,39 +54,6 @@ def client_refresh_absolute(client: OAuthClient) -> dt.timedelta:
     return dt.timedelta(days=client.refresh_absolute_days or settings.OAUTH_REFRESH_ABSOLUTE_DAYS)
 
 
-def _row_insert(instance: AccessToken | RefreshToken) -> None:
-    """INSERT one new token row and give `instance` its primary key, as `save()` would.
-
-    The token endpoint writes two rows per request; Django's `save()` / `create()` spent more
-    CPU preparing each INSERT than PostgreSQL spent running it (benchmarks/notes.md, "Refresh
-    grant"). Values still go through each field's own `get_db_prep_save`, so they are stored
-    exactly as the ORM stores them; `INSERT … RETURNING` works on PostgreSQL and SQLite ≥ 3.35.
-    """
-    meta = type(instance)._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    connection = connections[router.db_for_write(type(instance))]
-    key = (connection.vendor, meta.db_table)
-    sql = _INSERT_SQL.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        # Identifiers from the model's metadata, quoted; every value is a bound parameter.
-        sql = _INSERT_SQL[key] = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
-            quote(meta.db_table),
-            ", ".join(quote(f.column) for f in fields),
-            ", ".join(["%s"] * len(fields)),
-            quote(meta.pk.column),
-        )
-    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        instance.pk = cursor.fetchone()[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
-
-
-_INSERT_SQL: dict[tuple[str, str], str] = {}
-
-
 def tokens_issue(*, grant: Grant, now: dt.datetime | None = None) -> IssuedTokens:
     """A new access + refresh token pair for a grant (no checks: callers decide)."""
     now = now or timezone.now()
@@ -97,7 +68,7 @@ def tokens_issue(*, grant: Grant, now: dt.datetime | None = None) -> IssuedToken
         created_at=now,
         expires_at=now + dt.timedelta(seconds=lifetime),
     )
-    _row_insert(access)
+    sql.row_insert(access)
     refresh_expires = now + client_refresh_idle(client)
     if grant.absolute_expires_at:
         refresh_expires = min(refresh_expires, grant.absolute_expires_at)
@@ -109,7 +80,7 @@ def tokens_issue(*, grant: Grant, now: dt.datetime | None = None) -> IssuedToken
         created_at=now,
         expires_at=refresh_expires,
     )
-    _row_insert(refresh)
+    sql.row_insert(refresh)
     return IssuedTokens(
         access_token=access_value,
         refresh_token=refresh_value,
@@ -126,26 +97,17 @@ def tokens_rotate(*, refresh_token: RefreshToken, now: dt.datetime | None = None
     its grant, the old token marked used (so presenting it again is reuse) unless it already
     was (a grace-period exchange keeps its first use), and the grant marked as in use.
 
-    No checks: the refresh grant decided. Two plain UPDATEs by primary key (see `_row_insert`
-    for why not `save()`).
+    No checks: the refresh grant decided. Its two rows and two stamps are hand-written
+    statements (`provider_auth.oauth.sql`): `save()` and `update()` spent more CPU preparing
+    them than PostgreSQL spent running them.
     """
     now = now or timezone.now()
     issued = tokens_issue(grant=refresh_token.grant, now=now)
-    connection = connections[router.db_for_write(RefreshToken)]
-    stamp = RefreshToken._meta.get_field("used_at").get_db_prep_save(now, connection)
-    with connection.cursor() as cursor:
-        if refresh_token.used_at is None:
-            cursor.execute(
-                'UPDATE "oauth_refreshtoken" SET "used_at" = %s WHERE "id" = %s AND "used_at" IS NULL',
-                [stamp, refresh_token.pk],
-            )
-            refresh_token.used_at = now
-        # FlatPeak is evidently still using the grant: record it (the token path is not
-        # budgeted, unlike the tariff API).
-        cursor.execute(
-            'UPDATE "oauth_grant" SET "last_used_at" = %s WHERE "id" = %s',
-            [stamp, refresh_token.grant_id],
-        )
+    # The old token keeps its first use (a grace-period exchange), and FlatPeak is evidently
+    # still using the grant: record it (the token path is not budgeted, unlike the tariff API).
+    sql.refresh_token_mark_used(refresh_token=refresh_token, now=now)
+    if refresh_token.used_at is None:
+        refresh_token.used_at = now
     refresh_token.grant.last_used_at = now
     return issued
 
@@ -157,7 +119,7 @@ def grant_issue(
     premise: Premise,
     client: OAuthClient,
     directions: list[str],
-    scope: str = "tariff:read",
+    scope: str = " ".join(sorted(SCOPES_SUPPORTED)),
     pending: bool = False,
     display_name: str = "",
 ) -> tuple[Grant, IssuedTokens]:
@@ -182,6 +144,7 @@ def grant_issue(
         ),
         absolute_expires_at=now + client_refresh_absolute(client),
         display_name=display_name or client.name,
+        **grant_terms(client, now=now),
     )
     issued = tokens_issue(grant=grant, now=now)
     audit_record(
@@ -192,8 +155,12 @@ def grant_issue(
             "client_id": client.client_id,
             "premise": premise.reference,
             "pending": pending,
+            "scope": grant.scope,
+            "purpose": grant.purpose,
         },
     )
+    if not pending:
+        consent_emails.grant_started_mail_on_commit(grant=grant)
     return grant, issued
 
 
@@ -206,25 +173,51 @@ def grant_activate(*, grant: Grant) -> Grant:
         grant.activated_at = timezone.now()
         grant.pending_expires_at = None
         grant.save(update_fields=["status", "activated_at", "pending_expires_at"])
+        audit_record(
+            event="grant.activated",
+            customer=grant.customer,
+            detail={"grant_id": grant.pk, "client_id": grant.client.client_id},
+        )
+        consent_emails.grant_started_mail_on_commit(grant=grant)
     return grant
 
 
 @transaction.atomic
-def grant_revoke(*, grant: Grant, reason: str, actor: User | None = None) -> Grant:
-    """Revoke a grant and every token hanging off it, at once. Idempotent."""
+def grant_revoke(
+    *,
+    grant: Grant,
+    reason: str,
+    actor: User | None = None,
+    end_reason: str = GrantEndReason.REVOKED,
+) -> Grant:
+    """End a grant and every token hanging off it, at once. Idempotent.
+
+    Every end — revocation by anyone, expiry, the supply ending — leaves the same state
+    (REVOKED, `revoked_at`, `end_reason`) and one `grant.revoked` audit event; `reason` says
+    who or what in more detail (`customer`, `admin_revoked`, …).
+    """
     now = timezone.now()
     grant = Grant.objects.select_for_update().get(pk=grant.pk)
     if grant.status != GrantStatus.REVOKED:
         grant.status = GrantStatus.REVOKED
         grant.revoked_at = now
         grant.revoked_reason = reason[:64]
-        grant.save(update_fields=["status", "revoked_at", "revoked_reason"])
+        grant.end_reason = end_reason
+        grant.save(update_fields=["status", "revoked_at", "revoked_reason", "end_reason"])
         audit_record(
             event="grant.revoked",
             customer=grant.customer,
             actor=actor,
-            detail={"grant_id": grant.pk, "reason": reason, "client_id": grant.client.client_id},
+            detail={
+                "grant_id": grant.pk,
+                "reason": reason,
+                "end_reason": end_reason,
+                "client_id": grant.client.client_id,
+            },
         )
+        if end_reason != GrantEndReason.REVOKED:
+            # The customer did not choose this end: tell them.
+            consent_emails.grant_ended_mail_on_commit(grant=grant)
     AccessToken.objects.filter(grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     RefreshToken.objects.filter(grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     return grant
@@ -232,7 +225,6 @@ def grant_revoke(*, grant: Grant, reason: str, actor: User | None = None) -> Gra
 
 # --- Clients and housekeeping ----------------------------------------------------------------
 SUPPORTED_GRANT_TYPES = (OAuthClient.GRANT_AUTHORIZATION_CODE, OAuthClient.GRANT_REFRESH_TOKEN)
-SUPPORTED_SCOPES = ("tariff:read",)
 MIN_CLIENT_SECRET_LENGTH = 32
 # RFC 3986 unreserved characters: what form-urlencoding leaves unchanged, so a client id or
 # secret made of them reads the same whether or not a client encodes it inside HTTP Basic.
@@ -298,8 +290,9 @@ def client_create(
     unknown = [g for g in grant_types if g not in SUPPORTED_GRANT_TYPES]
     if unknown:
         raise ValueError(f"Unsupported grant type(s): {', '.join(unknown)}.")
-    scopes = list(dict.fromkeys(scopes or SUPPORTED_SCOPES))
-    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
+    # Without a choice a new partner gets the tariff only; staff add the other data types.
+    scopes = list(dict.fromkeys(scopes or (TARIFF_READ,)))
+    unknown = [s for s in scopes if s not in SCOPES_SUPPORTED]
     if unknown:
         raise ValueError(f"Unsupported scope(s): {', '.join(unknown)}.")
     redirect_uris = list(dict.fromkeys(redirect_uris or []))

@@ -2,7 +2,7 @@
 
 The POST endpoints are called server-to-server with client credentials, never with cookies, so
 CSRF protection does not apply (and would break every client). Each is rate limited per client
-id and per IP (RATE_LIMIT_TOKEN_PER_MINUTE, provider_auth.security.ratelimit).
+id and per IP (RATE_LIMIT_TOKEN_PER_MINUTE, provider_auth.oauth.front_door).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from provider_auth.oauth.front_door import oauth_rate_limited
 from provider_auth.oauth.selectors import server_metadata
 from provider_auth.oauth.server import endpoint_response, token_response
-from provider_auth.security.ratelimit import oauth_rate_limited
 from provider_auth.tariff_api.methods import read_only_endpoint
 
 

@@ -34,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.models import Contract, Premise
 from accounts.price_selectors import PublicationState
+from provider_auth.oauth.scopes import ADDRESS_READ, CONTRACT_READ, SCOPES_SUPPORTED
 from provider_auth.tariff_api.formats import tariff_to_flatpeak, tariff_to_provider_json
 from provider_auth.tariff_api.selectors import ContractInForce
 
@@ -44,14 +45,37 @@ from provider_auth.tariff_api.selectors import ContractInForce
 # pin each format's field layout per version, so a new or renamed field cannot slip through.
 DOCUMENT_SCHEMA_VERSION = 2
 CACHE_SIZE = 1024
+FULL_SCOPE = " ".join(SCOPES_SUPPORTED)
 
 
 def _iso(value: Any) -> str:
     return "" if value is None else value.isoformat()
 
 
-def tariff_document_etag(*, premise: Premise, contract: ContractInForce, output: str) -> str:
-    """The strong ETag of the tariff document of `contract` at `premise` in format `output`."""
+def _withheld(scope: str) -> tuple[str, ...]:
+    """The data types `scope` does not cover, in a fixed order."""
+    granted = set(scope.split())
+    return tuple(s for s in (CONTRACT_READ, ADDRESS_READ) if s not in granted)
+
+
+def document_scope_filter(body: dict[str, Any], *, scope: str) -> dict[str, Any]:
+    """`body` (either format) without what `scope` does not cover: the contract dates without
+    `contract:read`, the postal address without `address:read` (the premise reference stays:
+    it names the supply point the grant is for, which the partner already holds)."""
+    withheld = _withheld(scope)
+    if CONTRACT_READ in withheld:
+        body.pop("contract_start_date", None)
+        body.pop("contract_end_date", None)
+    if ADDRESS_READ in withheld and isinstance(body.get("premise"), dict):
+        body["premise"] = {k: v for k, v in body["premise"].items() if k != "postal_address"}
+    return body
+
+
+def tariff_document_etag(
+    *, premise: Premise, contract: ContractInForce, output: str, scope: str = FULL_SCOPE
+) -> str:
+    """The strong ETag of the tariff document of `contract` at `premise` in format `output`,
+    as `scope` lets it be shown."""
     parts = [
         str(DOCUMENT_SCHEMA_VERSION),
         output,
@@ -69,15 +93,23 @@ def tariff_document_etag(*, premise: Premise, contract: ContractInForce, output:
         premise.reference,
         _iso(premise.updated_at),
     ]
+    withheld = _withheld(scope)
+    if withheld:  # appended only when restricted: a full document keeps the ETag it had
+        parts.append("withheld:" + ",".join(withheld))
     # \x1f (unit separator) never occurs in these values: no two versions join alike.
     return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
 
 
 def tariff_document_render(
-    *, contract: Contract, output: str, publication: PublicationState | None = None
+    *,
+    contract: Contract,
+    output: str,
+    scope: str = FULL_SCOPE,
+    publication: PublicationState | None = None,
 ) -> bytes:
-    """The JSON body of the tariff document (`contract` with its tariff and rules loaded;
-    `publication`: its price series' state, for a published or market-indexed tariff)."""
+    """The JSON body of the tariff document (`contract` with its tariff and rules loaded), with
+    only the data types `scope` covers; `publication`: its price series' state, for a published
+    or market-indexed tariff."""
     if output == "flatpeak":
         body = {
             "object": "tariff",
@@ -88,6 +120,7 @@ def tariff_document_render(
             "object": "tariff",
             **tariff_to_provider_json(contract=contract, publication=publication),
         }
+    body = document_scope_filter(body, scope=scope)
     return json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")).encode()
 
 

@@ -9,6 +9,7 @@ from http import HTTPStatus
 from django.http import JsonResponse
 
 from accounts.timefmt import rfc3339
+from provider_auth.oauth.scopes import TARIFF_READ
 
 REALM = "tariff"
 
@@ -41,7 +42,7 @@ class TariffApiError(Exception):
                 params.append(f'error="{self.bearer_error}"')
                 params.append(f'error_description="{self.message}"')
             if self.bearer_error == "insufficient_scope":
-                params.append('scope="tariff:read"')
+                params.append(f'scope="{TARIFF_READ}"')
             response["WWW-Authenticate"] = "Bearer " + ", ".join(params)
         for name, value in self.headers.items():
             response[name] = value
@@ -76,8 +77,28 @@ def invalid_token() -> TariffApiError:
     )
 
 
+# Why a genuine token stopped working: the grant ended (`provider_auth.consent.lifecycle`).
+GRANT_ENDED_MESSAGES = {
+    "grant_revoked": "The customer's permission was revoked. Ask the customer to connect again.",
+    "grant_expired": "The customer's permission has expired. Ask the customer to connect again.",
+    "supply_ended": (
+        "The supply at this address has ended (the customer moved out or switched supplier)."
+    ),
+}
+
+
+def grant_ended(reason: str) -> TariffApiError:
+    """401 `invalid_token` (RFC 6750) whose FlatPeak-style `code` says why the grant ended."""
+    return TariffApiError(
+        HTTPStatus.UNAUTHORIZED,
+        reason,
+        GRANT_ENDED_MESSAGES.get(reason, GRANT_ENDED_MESSAGES["grant_revoked"]),
+        bearer_error="invalid_token",
+    )
+
+
 def insufficient_scope(
-    message: str = "The access token lacks the tariff:read scope.",
+    message: str = f"The access token lacks the {TARIFF_READ} scope.",
 ) -> TariffApiError:
     return TariffApiError(
         HTTPStatus.FORBIDDEN, "insufficient_scope", message, bearer_error="insufficient_scope"

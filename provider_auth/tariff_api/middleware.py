@@ -34,8 +34,8 @@ from provider_auth.security.session import SessionTimeoutMiddleware as _SessionT
 API_PATH_PREFIXES = ("/api/",)
 # The OAuth endpoints called server-to-server with client credentials (HTTP Basic or the form
 # body), never with cookies: the same reasoning holds. Exact paths: /oauth/authorize is a
-# browser page and keeps every middleware. (OAuth engineer's lines; their views answer in
-# LANGUAGE_CODE, see provider_auth.security.ratelimit.oauth_rate_limited.)
+# browser page and keeps every middleware. (With no LocaleMiddleware, the OAuth front door
+# answers in LANGUAGE_CODE.)
 OAUTH_CLIENT_PATHS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
 
 

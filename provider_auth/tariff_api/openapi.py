@@ -155,12 +155,28 @@ SCHEMAS: dict[str, Any] = {
                 {
                     "reference": _STRING,
                     "postal_address": {"$ref": "#/components/schemas/PostalAddress"},
-                }
+                },
+                required=["reference"],
             ),
             "updated_at": _DATETIME_OR_NULL,
             **_PRICING,
         },
-        description="The current tariff in the provider's format (default).",
+        # The contract dates need contract:read, the postal address address:read.
+        required=[
+            "object",
+            "name",
+            "direction",
+            "currency",
+            "timezone",
+            "standing_charge",
+            "rules",
+            "premise",
+            "updated_at",
+        ],
+        description=(
+            "The current tariff in the provider's format (default). The contract dates only with "
+            "the contract:read scope, premise.postal_address only with address:read."
+        ),
     ),
     "FlatPeakTariff": _object(
         {
@@ -217,13 +233,14 @@ SCHEMAS: dict[str, Any] = {
             "type",
             "timezone",
             "display_name",
-            "contract_start_date",
-            "contract_end_date",
             "schedule",
             "market_rates",
             *_PRICING,
         ],
-        description="FlatPeak's tariff element (format=flatpeak).",
+        description=(
+            "FlatPeak's tariff element (format=flatpeak). The contract dates only with the "
+            "contract:read scope."
+        ),
     ),
     "Rates": _object(
         {
@@ -371,7 +388,10 @@ _TARIFF_ERRORS = {
     },
     "400": _error("Invalid parameter (invalid_direction, invalid_format, invalid_time, ...)."),
     "401": _error(
-        "Missing, unknown, expired or revoked token (missing_token, invalid_token).", bearer=True
+        "Missing, unknown, expired or revoked token (missing_token, invalid_token), or the "
+        "customer's permission ended: grant_revoked, grant_expired, supply_ended (the "
+        "Bearer challenge then says invalid_token).",
+        bearer=True,
     ),
     "403": _error("insufficient_scope: scope or direction not granted.", bearer=True),
     "404": _error("no_tariff: no contract in force."),

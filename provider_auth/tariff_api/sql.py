@@ -34,6 +34,7 @@ from accounts.models import (
     TariffRule,
     WholesalePrice,
 )
+from provider_auth.consent.lifecycle import SUPPLY_END_ATTR, supply_end_sql, supply_end_value
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
 
 
@@ -130,7 +131,11 @@ TOKEN = _Columns(
     "t",
     ("id", "grant_id", "token_hash", "scope", "created_at", "expires_at", "revoked_at"),
 )
-GRANT = _Columns(Grant, "g", ("id", "premise_id", "client_id", "directions", "status"))
+GRANT = _Columns(
+    Grant,
+    "g",
+    ("id", "premise_id", "client_id", "directions", "status", "consent_expires_at", "end_reason"),
+)
 CLIENT = _Columns(OAuthClient, "c", ("id", "is_active"))
 PREMISE = _Columns(
     Premise,
@@ -171,8 +176,11 @@ def _join(alias: str, model: type[models.Model], on: str) -> str:
     return f"JOIN {_table(model)} {alias} ON {on}"
 
 
+# The last column is when the supply at the premise ends: a grant's end is checked on this
+# query, not on another one (`provider_auth.consent.lifecycle`).
 TOKEN_ONLY_SQL = f"""
-SELECT {TOKEN.sql}, {GRANT.sql}, {CLIENT.sql}, {PREMISE.sql}
+SELECT {TOKEN.sql}, {GRANT.sql}, {CLIENT.sql}, {PREMISE.sql},
+       {supply_end_sql(premise_column=f"g.{_column(Grant, 'premise')}")} AS g_supply_end
 FROM {_table(AccessToken)} t
 {_join("g", Grant, f"g.{_column(Grant, 'id')} = t.{_column(AccessToken, 'grant')}")}
 {_join("c", OAuthClient, f"c.{_column(OAuthClient, 'id')} = g.{_column(Grant, 'client')}")}
@@ -289,6 +297,8 @@ def polling_token_fetch(
         parts.append(columns.instance(row[i : i + len(columns)]))
         i += len(columns)
     token, grant, client, premise = parts
+    setattr(grant, SUPPLY_END_ATTR, supply_end_value(row[i]))
+    i += 1
     # Fill the relation caches as select_related would.
     Grant.client.field.set_cached_value(grant, client)
     Grant.premise.field.set_cached_value(grant, premise)

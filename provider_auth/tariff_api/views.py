@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -32,13 +33,15 @@ from accounts.models import Contract, Direction, Pricing
 from accounts.price_selectors import LONGEST_INTERVAL, PublicationState, price_series_build
 from accounts.prices import PriceSeries
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
-from provider_auth.oauth.models import AccessToken
-from provider_auth.oauth.server import (
+from provider_auth.consent.lifecycle import grant_end_reason
+from provider_auth.oauth.bearer import (
     BearerMalformedError,
     access_token_digest,
     access_token_validate,
     bearer_token_value,
 )
+from provider_auth.oauth.models import AccessToken
+from provider_auth.oauth.scopes import TARIFF_READ
 from provider_auth.ops.metrics import tariff_request_observe
 from provider_auth.tariff_api import errors, sql
 from provider_auth.tariff_api.documents import (
@@ -56,7 +59,7 @@ from provider_auth.tariff_api.selectors import (
 )
 from provider_auth.tariff_api.services import grant_poll_count
 
-SCOPE = "tariff:read"
+SCOPE = TARIFF_READ
 MAX_RANGE = dt.timedelta(days=7)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -95,6 +98,8 @@ def tariff_endpoint(*, contracts_in_force: bool) -> Callable[[View], Callable[..
 
 
 def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingToken:
+    token: AccessToken | None = None
+    digest: str | None = None
     try:
         value = bearer_token_value(request.META.get("HTTP_AUTHORIZATION", ""))
         digest = access_token_digest(value)
@@ -110,6 +115,11 @@ def _authenticate(request: HttpRequest, *, at: dt.datetime | None) -> PollingTok
     except InsufficientScopeError as e:
         raise errors.insufficient_scope() from e
     except OAuth2Error as e:  # invalid, expired, revoked, pending grant, not a Bearer token
+        # A genuine token of a grant that ended says why, so FlatPeak can tell the device maker.
+        if token is not None and digest and hmac.compare_digest(token.token_hash, digest):
+            reason = grant_end_reason(token.grant)
+            if reason is not None:
+                raise errors.grant_ended(reason) from e
         raise errors.invalid_token() from e
     assert polling is not None  # noqa: S101 (access_token_validate raised otherwise)
     return polling
@@ -180,7 +190,8 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     if in_force is None:
         raise errors.no_tariff()
     premise = polling.token.grant.premise
-    etag = tariff_document_etag(premise=premise, contract=in_force, output=output)
+    scope = polling.token.scope
+    etag = tariff_document_etag(premise=premise, contract=in_force, output=output, scope=scope)
     if _if_none_match(request, etag):
         return _not_modified(etag)
     payload = documents.get(etag)
@@ -189,7 +200,7 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         if contract is None:
             raise errors.no_tariff()
         payload = tariff_document_render(
-            contract=contract, output=output, publication=in_force.publication
+            contract=contract, output=output, scope=scope, publication=in_force.publication
         )
         if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
             documents.put(etag, payload)

@@ -57,7 +57,6 @@ def demo_env(*, port: int, work: Path, **overrides: str) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SANDBOX_OAUTH_CLIENT_SECRET="cs_demo_sandbox_client_secret",
         DATABASE_URL=f"sqlite:///{work / 'demo.sqlite3'}",
-        SANDBOX_DATABASE_URL=f"sqlite:///{work / 'sandbox.sqlite3'}",
         LOG_FORMAT="console",
         LOG_LEVEL="WARNING",
         FAST_PASSWORD_HASHER="true",
@@ -77,11 +76,10 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def prepared_databases(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """migrate (both databases), seed_demo and sandbox_setup, once for the module."""
+    """migrate, seed_demo and sandbox_setup, once for the module."""
     work = tmp_path_factory.mktemp("demo-template")
     env = demo_env(port=8000, work=work)
     manage(env, "migrate", "--noinput")
-    manage(env, "migrate", "--database", "sandbox", "--noinput")
     manage(env, "seed_demo")
     manage(env, "sandbox_setup")
     return work

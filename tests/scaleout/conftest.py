@@ -14,17 +14,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -32,11 +29,13 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
+from tests.fakes.flatpeak import RETURN_ORIGIN, FakeFlatPeak, serving
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 HOST = "auth.scaleout.test"
 ORIGIN = f"https://{HOST}"
-FLATPEAK_RETURN = "https://connect.flatpeak.example"
+FLATPEAK_RETURN = RETURN_ORIGIN
 FAKE_ACCOUNT = ("acc_scaleout", "sk_scaleout_fake_key")
 
 
@@ -56,85 +55,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# --- A fake FlatPeak API ----------------------------------------------------------------------
-@dataclass
-class FakeFlatPeak:
-    url: str = ""
-    submissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    submit_delay: float = 0.2  # widens the window for concurrent "Allow" taps
-
-    def submissions_for(self, token: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return list(self.submissions.get(token, []))
-
-
-def _fake_flatpeak_handler(fake: FakeFlatPeak) -> type[BaseHTTPRequestHandler]:
-    import base64
-
-    expected = "Basic " + base64.b64encode(":".join(FAKE_ACCOUNT).encode()).decode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
-
-        def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _token(self) -> str | None:
-            match = re.fullmatch(r"/connect/session/(cot_[0-9a-f]{24})", self.path)
-            return match.group(1) if match else None
-
-        def do_GET(self) -> None:
-            token = self._token()
-            if self.headers.get("Authorization") != expected:
-                return self._json(401, {"object": "error", "code": "unauthorized"})
-            if token is None:
-                return self._json(404, {"object": "error", "code": "not_found"})
-            self._json(
-                200,
-                {
-                    "account": {"id": "acc_device", "display_name": "Scale-out Devices Ltd"},
-                    "redirect_uri": f"{ORIGIN}/flatpeak/auth",
-                    "connect_web_uri": f"{FLATPEAK_RETURN}/return",
-                    "direction": "IMPORT",
-                    "live_mode": False,
-                },
-            )
-
-        def do_POST(self) -> None:
-            token = self._token()
-            if self.headers.get("Authorization") != expected:
-                return self._json(401, {"object": "error", "code": "unauthorized"})
-            if token is None:
-                return self._json(404, {"object": "error", "code": "not_found"})
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
-            time.sleep(fake.submit_delay)
-            with fake.lock:
-                fake.submissions.setdefault(token, []).append(
-                    {"body": body, "idempotency_key": self.headers.get("Idempotency-Key", "")}
-                )
-            self._json(200, {"redirect_uri": f"{FLATPEAK_RETURN}/done?fp_cot={token}"})
-
-    return Handler
-
-
+# --- FlatPeak: the project's one served fake ---------------------------------------------------
 @pytest.fixture(scope="module")
 def fake_flatpeak() -> Iterator[FakeFlatPeak]:
-    fake = FakeFlatPeak()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _fake_flatpeak_handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    fake = FakeFlatPeak(
+        account_id=FAKE_ACCOUNT[0],
+        api_key=FAKE_ACCOUNT[1],
+        display_name="Scale-out Devices Ltd",
+        auth_uri=f"{ORIGIN}/flatpeak/auth",
+        submit_delay=0.2,  # widens the window for concurrent "Allow" taps
+    )
+    with serving(fake):
+        yield fake
 
 
 # --- The database and Redis -------------------------------------------------------------------

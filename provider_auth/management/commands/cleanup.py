@@ -44,6 +44,12 @@ JOBS: list[tuple[str, Callable[..., Any]]] = [
         ),
     ),
     (
+        "grants whose end has passed (consent expired, supply ended)",
+        lambda *, now: "{} ended".format(
+            _service("provider_auth.consent.services.grants_end_due")(now=now)
+        ),
+    ),
+    (
         "idle connect sessions",
         lambda *, now: _service("provider_auth.connect.services.connect_sessions_expire")(now=now),
     ),
@@ -68,7 +74,7 @@ JOBS: list[tuple[str, Callable[..., Any]]] = [
 
 class Command(BaseCommand):
     help = (
-        "Expire unacknowledged grants and idle connect sessions, delete expired flows nobody "
+        "Expire unacknowledged grants and idle connect sessions, end grants whose end has passed, delete expired flows nobody "
         "authenticated, clear expired tokens and browser sessions, purge audit events past "
         "retention."
     )

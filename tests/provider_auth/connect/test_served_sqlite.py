@@ -17,13 +17,13 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.fakes.flatpeak import FakeFlatPeak, serving
 from tests.scaleout.conftest import (
     BIN,
     FAKE_ACCOUNT,
@@ -33,8 +33,6 @@ from tests.scaleout.conftest import (
     ROOT,
     Browser,
     Cluster,
-    FakeFlatPeak,
-    _fake_flatpeak_handler,
     _wait_ready,
     free_port,
     local_path,
@@ -46,14 +44,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def flatpeak() -> Iterator[FakeFlatPeak]:
-    fake = FakeFlatPeak(submit_delay=0.3)  # keeps the first submission in flight for the others
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _fake_flatpeak_handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    fake = FakeFlatPeak(
+        account_id=FAKE_ACCOUNT[0],
+        api_key=FAKE_ACCOUNT[1],
+        auth_uri=f"{ORIGIN}/flatpeak/auth",
+        submit_delay=0.3,  # keeps the first submission in flight for the others
+    )
+    with serving(fake):
+        yield fake
 
 
 @pytest.fixture(scope="module")

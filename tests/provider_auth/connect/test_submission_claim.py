@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from provider_auth.connect import services
+from provider_auth.connect import submission
 from provider_auth.connect.models import ConnectSession, SessionState
 from provider_auth.oauth.models import Grant, GrantStatus
 from tests.provider_auth.connect.conftest import (
@@ -146,8 +146,8 @@ class TestClaim:
         fake_flatpeak.mock.add_callback("POST", SESSION_URL, callback=lambda r: (503, {}, "{}"))
         allow(browser, consent)
         session = ConnectSession.objects.get()
-        assert services.connect_session_submission_claim(session=session) is True
-        assert services.connect_session_submission_claim(session=session) is False
+        assert submission.connect_session_submission_claim(session=session) is True
+        assert submission.connect_session_submission_claim(session=session) is False
         session.refresh_from_db()
         assert session.state == SessionState.SUBMITTING
 
@@ -157,12 +157,12 @@ class TestClaim:
         fake_flatpeak.mock.add_callback("POST", SESSION_URL, callback=lambda r: (503, {}, "{}"))
         allow(browser, consent)
         session = ConnectSession.objects.get()
-        assert services.connect_session_submission_claim(session=session)
+        assert submission.connect_session_submission_claim(session=session)
         ConnectSession.objects.filter(pk=session.pk).update(
             submission_started_at=timezone.now() - dt.timedelta(minutes=5)
         )
         fake_flatpeak.mock.replace("POST", SESSION_URL, json={"redirect_uri": DONE_URL})
-        result = services.connect_session_submit(session=session)
+        result = submission.connect_session_submit(session=session)
         assert result.status == "completed" and result.redirect_target == DONE_URL
         keys = {r.headers["Idempotency-Key"] for r in fake_flatpeak.submissions()}
         assert len(keys) == 1  # the resend is the same submission to FlatPeak
@@ -173,7 +173,7 @@ class TestClaim:
         fake_flatpeak.mock.add_callback("POST", SESSION_URL, callback=lambda r: (503, {}, "{}"))
         retry_page = browser.get(allow(browser, consent)["Location"])
         session = ConnectSession.objects.get()
-        assert services.connect_session_submission_claim(session=session)
+        assert submission.connect_session_submission_claim(session=session)
         response = browser.post(browser.action(retry_page, "cancel"))
         assert response.status_code == HTTPStatus.SEE_OTHER
         assert response["Location"] == browser.step_url

@@ -190,7 +190,8 @@ class TestAllow:
         assert body["postal_address"] == premise.postal_address()
         auth = body["auth_data"]
         assert auth["token_type"] == "Bearer"
-        assert auth["scope"] == "tariff:read"
+        # FlatPeak's connect flow asks for every data type.
+        assert auth["scope"] == "address:read contract:read tariff:read"
         assert auth["client_id"] == "flatpeak"
         assert auth["expires_in"] == 3600
         assert auth["token_endpoint"] == "https://auth.provider.example/oauth/token"

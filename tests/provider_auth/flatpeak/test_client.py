@@ -165,6 +165,17 @@ class TestSessionContextGet:
         assert 2 <= len(responses.calls) <= 3  # 0.2 s, then 0.4 s backoff: the deadline ends it
 
     @responses.activate
+    def test_max_attempts_stops_retries_before_the_deadline(self, settings: Any) -> None:
+        settings.FLATPEAK_RETRY_DEADLINE = 10
+        settings.FLATPEAK_MAX_ATTEMPTS = 2
+        responses.get(SESSION_URL, status=503)
+        started = time.monotonic()
+        with pytest.raises(FlatPeakUnavailable):
+            FlatPeakClient().session_context_get(connect_token=TOKEN)
+        assert len(responses.calls) == 2
+        assert time.monotonic() - started < 1  # one backoff (0.2-0.25 s), not ten seconds
+
+    @responses.activate
     def test_a_retry_after_beyond_the_deadline_is_not_waited_for(self) -> None:
         responses.get(SESSION_URL, status=429, headers={"Retry-After": "20"})
         started = time.monotonic()

@@ -5,16 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, RequestFactory
 
 from accounts.models import Premise, User
-from provider_auth.oauth.authorize import authorization_approve, authorization_request_validate
+from provider_auth.oauth.authorize import authorization_code_issue, authorization_request_validate
 from provider_auth.oauth.models import OAuthClient
 from provider_auth.oauth.services import grant_issue
 
@@ -37,14 +36,6 @@ class FormClient(Client):
 @pytest.fixture
 def client() -> FormClient:
     return FormClient()
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
-    # Rate-limit counters live in the cache and would leak from one test into the next.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -105,13 +96,10 @@ def obtain_code(
         request = rf.get("/oauth/authorize?" + urlencode(query))
         authorization_request = authorization_request_validate(request)
         customer, premise = customer_premise
-        response = authorization_approve(
-            request=request,
-            authorization_request=authorization_request,
-            customer=customer,
-            premise=premise,
+        _grant, code = authorization_code_issue(
+            authorization_request=authorization_request, customer=customer, premise=premise
         )
-        return location_query(response)["code"], verifier
+        return code, verifier
 
     return obtain
 

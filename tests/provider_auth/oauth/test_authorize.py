@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.conf import settings
@@ -15,16 +15,29 @@ from django.utils import timezone
 from provider_auth.oauth import tokens
 from provider_auth.oauth.authorize import (
     AuthorizationRequestInvalid,
-    authorization_approve,
-    authorization_deny,
+    authorization_code_issue,
     authorization_error_response,
     authorization_request_validate,
+    authorization_response_uri,
 )
 from provider_auth.oauth.models import AuthorizationCode, Grant, GrantStatus
 
 from .conftest import REDIRECT_URI, authorize_query, location_query
 
 pytestmark = pytest.mark.django_db
+
+
+def approve(request: Any, *, customer: Any, premise: Any) -> str:
+    """What the authorize page does once the customer allows: a code, and where it goes."""
+    authorization_request = authorization_request_validate(request)
+    _grant, code = authorization_code_issue(
+        authorization_request=authorization_request, customer=customer, premise=premise
+    )
+    return authorization_response_uri(authorization_request=authorization_request, code=code)
+
+
+def uri_query(uri: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(uri).query))
 
 
 def validate(rf: RequestFactory, query: dict[str, str] | str) -> Any:
@@ -199,15 +212,7 @@ def test_approval_redirects_with_a_code_stored_only_as_a_hash(
 ) -> None:
     customer, premise = customer_premise
     request = rf.get("/oauth/authorize?" + urlencode(authorize_query()))
-    response = authorization_approve(
-        request=request,
-        authorization_request=authorization_request_validate(request),
-        customer=customer,
-        premise=premise,
-    )
-    assert response.status_code == HTTPStatus.FOUND
-    assert response["Cache-Control"] == "no-store"
-    query = location_query(response)
+    query = uri_query(approve(request, customer=customer, premise=premise))
     assert query["state"] == "xyz-state"
     assert query["iss"] == settings.PUBLIC_BASE_URL
     code = query["code"]
@@ -228,13 +233,8 @@ def test_approval_keeps_a_query_the_registered_uri_already_has(
     make_oauth_client(client_id="partner", redirect_uris=[uri])
     request = rf.get("/oauth/authorize?" + urlencode(authorize_query(redirect_uri=uri)))
     customer, premise = customer_premise
-    response = authorization_approve(
-        request=request,
-        authorization_request=authorization_request_validate(request),
-        customer=customer,
-        premise=premise,
-    )
-    assert response["Location"].startswith("https://partner.example/cb?tenant=7&code=")
+    location = approve(request, customer=customer, premise=premise)
+    assert location.startswith("https://partner.example/cb?tenant=7&code=")
 
 
 def test_approval_for_another_customers_premise_is_refused(
@@ -243,20 +243,15 @@ def test_approval_for_another_customers_premise_is_refused(
     _customer, premise = customer_premise
     request = rf.get("/oauth/authorize?" + urlencode(authorize_query()))
     with pytest.raises(PermissionError):
-        authorization_approve(
-            request=request,
-            authorization_request=authorization_request_validate(request),
-            customer=make_customer(),
-            premise=premise,
-        )
+        approve(request, customer=make_customer(), premise=premise)
     assert not Grant.objects.exists()
 
 
 @pytest.mark.spec("RFC6749 4.1.2.1")
 def test_denial_redirects_access_denied_with_state(rf: RequestFactory, partner: Any) -> None:
-    response = authorization_deny(authorization_request=validate(rf, authorize_query()))
-    assert response.status_code == HTTPStatus.FOUND
-    query = location_query(response)
+    query = uri_query(
+        authorization_response_uri(authorization_request=validate(rf, authorize_query()), code=None)
+    )
     assert query["error"] == "access_denied"
     assert query["state"] == "xyz-state"
     assert "code" not in query

@@ -1,5 +1,6 @@
 """The tariff API's bearer check (`bearer_token_value` + `access_token_validate`) decides every
-header and token state exactly as Authlib's ResourceProtector (`require_oauth`) does."""
+header and token state exactly as Authlib's ResourceProtector (`require_oauth` below, the
+oracle) does."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from authlib.integrations.django_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import MissingAuthorizationError
 from django.test import RequestFactory
@@ -15,21 +17,25 @@ from django.utils import timezone
 
 from accounts.models import Premise
 from provider_auth.oauth import tokens
-from provider_auth.oauth.models import AccessToken, Grant, GrantStatus, OAuthClient
-from provider_auth.oauth.server import (
+from provider_auth.oauth.bearer import (
     BearerMalformedError,
     access_token_digest,
-    access_token_lookup,
     access_token_validate,
     bearer_token_value,
-    require_oauth,
+    bearer_validator,
 )
+from provider_auth.oauth.models import AccessToken, Grant, GrantStatus, OAuthClient
+from provider_auth.oauth.queries import access_token_lookup
 from provider_auth.oauth.services import grant_issue
 from provider_auth.tariff_api.selectors import access_token_get_for_polling
 
 pytestmark = pytest.mark.django_db
 
 SCOPES = ["tariff:read"]
+
+# Authlib's own resource protector over the same validator: what the fast path must match.
+require_oauth = ResourceProtector()
+require_oauth.register_token_validator(bearer_validator)
 
 
 def fast_path(header: str) -> Any:

@@ -124,7 +124,7 @@ def test_an_active_access_token_is_introspected(
     body = response.json()
     assert body["active"] is True
     assert body["client_id"] == "flatpeak"
-    assert body["scope"] == "tariff:read"
+    assert body["scope"] == "address:read contract:read tariff:read"  # grant_issue's default
     assert body["token_type"] == "Bearer"
     assert body["iss"] == settings.PUBLIC_BASE_URL
     assert body["premise_reference"] == grant.premise.reference

@@ -18,12 +18,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from provider_auth.oauth import tokens
+from provider_auth.oauth.bearer import access_token_digest, access_token_validate
 from provider_auth.oauth.models import GrantStatus, RefreshToken
-from provider_auth.oauth.server import (
-    access_token_digest,
-    access_token_lookup,
-    access_token_validate,
-)
+from provider_auth.oauth.queries import access_token_lookup
 from provider_auth.oauth.services import grant_revoke
 
 from .conftest import FormClient, basic

@@ -75,3 +75,32 @@ def test_the_authentication_uri_is_limited_per_ip_with_a_friendly_page(
     assert limited["Content-Type"].startswith("text/html")
     assert "Too many requests" in limited.content.decode()
     assert limited["Retry-After"]
+
+
+@pytest.mark.spec("RFC6819 4.4.1.11")
+@pytest.mark.parametrize(
+    "body",
+    [
+        "grant_type=client_credentials",  # Authlib refuses it before authenticating the client
+        "grant_type=refresh_token&refresh_token=x&refresh_token=y",  # refused before Authlib
+    ],
+)
+def test_requests_refused_before_client_authentication_still_count_for_their_client(
+    db: None, settings: Any, make_oauth_client: Any, body: str
+) -> None:
+    settings.RATE_LIMIT_TOKEN_PER_MINUTE = 2
+    _, secret = make_oauth_client(client_id="flatpeak")
+    api = Client()
+    statuses = [
+        api.post(
+            TOKEN_URL,
+            body,
+            content_type="application/x-www-form-urlencoded",
+            HTTP_AUTHORIZATION=_basic("flatpeak", secret),
+            REMOTE_ADDR=f"203.0.113.{n}",
+            secure=True,
+        ).status_code
+        for n in range(1, 4)
+    ]
+    assert statuses[:2] == [HTTPStatus.BAD_REQUEST] * 2
+    assert statuses[2] == HTTPStatus.TOO_MANY_REQUESTS

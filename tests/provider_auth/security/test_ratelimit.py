@@ -9,12 +9,13 @@ import pytest
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
 
+from provider_auth.oauth.front_door import client_rate_limit_scope, key_client
 from provider_auth.security.network import client_ip
 from provider_auth.security.ratelimit import (
-    key_client,
     key_ip,
     rate_limit,
     rate_limit_hit,
+    rate_limit_peek,
 )
 
 
@@ -83,19 +84,34 @@ def test_the_limit_may_be_a_callable_read_per_request() -> None:
 
 
 def test_the_client_key_is_only_given_to_a_client_that_proves_its_secret(
-    make_oauth_client: Any,
+    make_oauth_client: Any, settings: Any
 ) -> None:
+    """The per-client limit counts a request once the OAuth server has authenticated the
+    client, under that client's key; failed or absent credentials spend nobody's budget."""
+    from django.test import Client
+
+    # The counters this test reads back live in this process's memory (not a shared Redis).
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "k"}
+    }
     _, secret = make_oauth_client(client_id="flatpeak")
-    rf = RequestFactory()
-    good = key_client(rf.post("/", HTTP_AUTHORIZATION=_basic("flatpeak", secret)))
-    assert good == "client:flatpeak"
-    form = rf.post("/", {"client_id": "flatpeak", "client_secret": secret})
-    assert key_client(form) == "client:flatpeak"
-    assert key_client(rf.post("/", HTTP_AUTHORIZATION=_basic("flatpeak", "wrong"))) is None
-    assert key_client(rf.post("/", {"client_id": "flatpeak"})) is None
-    assert key_client(rf.post("/", HTTP_AUTHORIZATION=_basic("nobody", secret))) is None
-    assert key_client(rf.post("/", HTTP_AUTHORIZATION="Basic !!!not-base64")) is None
-    assert key_client(rf.get("/")) is None
+    api = Client()
+    scope = client_rate_limit_scope("introspection")
+
+    def counted(client_id: str, **post: Any) -> int:
+        data = post.pop("data", {})
+        api.post("/oauth/introspect", {"token": "x", **data}, secure=True, **post)
+        return rate_limit_peek(scope=scope, key=key_client(client_id), window=60)
+
+    assert counted("flatpeak", HTTP_AUTHORIZATION=_basic("flatpeak", secret)) == 1
+    form = {"client_id": "flatpeak", "client_secret": secret}
+    assert counted("flatpeak", data=form) == 2
+    assert counted("flatpeak", HTTP_AUTHORIZATION=_basic("flatpeak", "wrong")) == 2
+    assert counted("flatpeak", data={"client_id": "flatpeak"}) == 2
+    assert counted("nobody", HTTP_AUTHORIZATION=_basic("nobody", secret)) == 0
+    assert counted("flatpeak", HTTP_AUTHORIZATION="Basic !!!not-base64") == 2
+    api.get("/oauth/introspect", secure=True)
+    assert rate_limit_peek(scope=scope, key=key_client("flatpeak"), window=60) == 2
 
 
 @override_settings(AXES_IPWARE_PROXY_COUNT=0)

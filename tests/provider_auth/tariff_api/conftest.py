@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Contract
@@ -15,13 +14,12 @@ from provider_auth.tariff_api.documents import documents
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
-    # Poll counters live in the cache, documents in each worker's memory; database ids are
-    # reused between tests.
-    cache.clear()
+def _empty_documents() -> Iterator[None]:
+    # Documents live in each worker's memory and database ids are reused between tests. (Poll
+    # counters need no clearing: each test has a key space of its own, and clearing a Redis
+    # shared with parallel workers would wipe their counters mid-test.)
     documents.clear()
     yield
-    cache.clear()
     documents.clear()
 
 

@@ -219,7 +219,8 @@ def test_a_304_still_checks_the_token_first(
     grant_revoke(grant=grant, reason="customer_revoked")
     response = poll(api_get, issued.access_token, etag)
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json()["code"] == "invalid_token"
+    assert response.json()["code"] == "grant_revoked"  # invalid_token in the Bearer challenge
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
 def test_the_document_cache_is_bounded() -> None:

@@ -1,0 +1,1 @@
+"""A grant's life: purpose, data types, start and end, and the customer's record of it."""
