@@ -87,7 +87,7 @@ def tariff_document_etag(
         str(contract.tariff_id),
         _iso(contract.tariff_updated_at),
         *contract.tariff_fields,
-        contract.publication.tag if contract.publication is not None else "",
+        contract.publication_tag or "",
         str(premise.pk),
         *(str(v) for v in premise.postal_address().values()),
         premise.reference,

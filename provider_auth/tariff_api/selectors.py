@@ -29,7 +29,6 @@ from accounts.models import (
     TariffRule,
     contract_overlapping_q,
 )
-from accounts.price_selectors import PublicationState
 from provider_auth.oauth.models import AccessToken
 from provider_auth.tariff_api import sql
 
@@ -130,9 +129,9 @@ class ContractInForce:
     # queryset.update() that skips auto_now still changes the version.
     tariff_fields: tuple[str, ...]
     pricing: str = Pricing.SCHEDULE
-    # The publication state of the tariff's price series (None for a schedule tariff): its tag
-    # is in the ETag, so a newly published day makes a new version.
-    publication: PublicationState | None = None
+    # The publication tag of the tariff's price series (None for a schedule tariff): in the
+    # ETag, so a newly published day makes a new version.
+    publication_tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,21 +168,9 @@ def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> 
             tariff_updated_at=row.tariff_updated_at,
             tariff_fields=row.tariff_fields,
             pricing=row.pricing,
-            publication=_publication_state(row.pricing, row.publication),
+            publication_tag=row.publication_tag,
         )
     return PollingToken(token=token, contracts=contracts)
-
-
-def _publication_state(pricing: str, values: tuple[Any, ...]) -> PublicationState | None:
-    if pricing == Pricing.SCHEDULE:
-        return None
-    days, versions, last_updated, published_until = values
-    return PublicationState(
-        days=days or 0,
-        versions=versions or 0,
-        last_updated=last_updated,
-        published_until=published_until,
-    )
 
 
 # --- Query 2 of /api/v1/tariff: the rules of the contract's tariff ---------------------------

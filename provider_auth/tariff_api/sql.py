@@ -164,12 +164,17 @@ TARIFF_FIELDS = (
     "prices_include_vat",
     "bidding_zone",
 )
-# The publication state of a priced tariff's series (`accounts.price_selectors.PublicationState`:
-# days, summed versions, newest publication, end of the last published interval), read beside
-# its contract so that a new day of prices moves the ETag and a 304 stays one query. A
-# schedule tariff evaluates neither branch of the CASE; each branch walks one partial unique
-# index of the publications (tariff, region, day) or (zone, day).
-PUBLICATION_AGGREGATES = ("COUNT(*)", "SUM({version})", "MAX({published_at})", "MAX({valid_to})")
+# The publication tag of a priced tariff's series — days, summed versions and newest
+# publication as one opaque text ("3.4.2026-01-14 16:05:00+00") — read beside its contract so
+# that a new or re-published day of prices moves the ETag and a 304 stays one query. One
+# column, not four: every subquery is planned on each poll, schedule tariffs' included (four
+# aggregates cost the schedule's 304 a tenth of a millisecond). A schedule tariff evaluates
+# neither branch of the CASE; each branch walks one partial unique index of the publications,
+# (tariff, region, day) or (zone, day).
+PUBLICATION_TAG = (
+    "COUNT(*) || '.' || COALESCE(SUM({version}), 0) || '.' "
+    "|| COALESCE(CAST(MAX({published_at}) AS TEXT), '')"
+)
 
 
 def _join(alias: str, model: type[models.Model], on: str) -> str:
@@ -208,7 +213,6 @@ def _publication_column(aggregate: str) -> str:
     expression = aggregate.format(
         version=f"pp.{_column(PricePublication, 'version')}",
         published_at=f"pp.{_column(PricePublication, 'published_at')}",
-        valid_to=f"pp.{_column(PricePublication, 'valid_to')}",
     )
     tariff_id = f"pp.{_column(PricePublication, 'tariff')}"
     # The pricing values are our own constants (TextChoices), never user input.
@@ -227,7 +231,7 @@ def _publication_column(aggregate: str) -> str:
 _CONTRACT_COLUMNS = ", ".join(
     [f"k.{_column(Contract, name)}" for name in CONTRACT_FIELDS]
     + [f"f.{_column(Tariff, name)}" for name in TARIFF_FIELDS]
-    + [_publication_column(aggregate) for aggregate in PUBLICATION_AGGREGATES]
+    + [_publication_column(PUBLICATION_TAG)]
 )
 
 
@@ -265,9 +269,9 @@ class ContractRow(NamedTuple):
     # name, currency, timezone, standing charge, pricing, VAT flag, bidding zone, as text
     tariff_fields: tuple[str, ...]
     pricing: str
-    # The publication state of a priced tariff's series: (days, versions, newest publication,
-    # published until); all None for a schedule tariff.
-    publication: tuple[int | None, int | None, dt.datetime | None, dt.datetime | None]
+    # The publication tag of a priced tariff's series (see PUBLICATION_TAG); None for a
+    # schedule tariff.
+    publication_tag: str | None
 
 
 def polling_token_fetch(
@@ -309,7 +313,7 @@ def polling_token_fetch(
             continue  # the premise has no contract in force
         pk, direction, start_at, end_at, updated_at, tariff_id = row[i : i + 6]
         fields = row[i + 7 : i + 7 + len(TARIFF_FIELDS) - 1]
-        days, versions, published_at, published_until = row[i + 6 + len(TARIFF_FIELDS) :]
+        publication_tag = row[i + 6 + len(TARIFF_FIELDS)]
         contracts.append(
             ContractRow(
                 pk=pk,
@@ -325,12 +329,7 @@ def polling_token_fetch(
                     for name, v in zip(TARIFF_FIELDS[1:], fields, strict=True)
                 ),
                 pricing=fields[4],
-                publication=(
-                    days,
-                    versions,
-                    _aware(_datetime(published_at)),
-                    _aware(_datetime(published_until)),
-                ),
+                publication_tag=None if publication_tag is None else str(publication_tag),
             )
         )
     return token, contracts

@@ -30,7 +30,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, Json
 from django.utils import timezone
 
 from accounts.models import Contract, Direction, Pricing
-from accounts.price_selectors import LONGEST_INTERVAL, PublicationState, price_series_build
+from accounts.price_selectors import (
+    LONGEST_INTERVAL,
+    PublicationState,
+    price_series_build,
+    tariff_price_source_state,
+)
 from accounts.prices import PriceSeries
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
 from provider_auth.consent.lifecycle import grant_end_reason
@@ -199,8 +204,16 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         contract = contract_get_with_rules(premise=premise, contract=in_force)  # query 2
         if contract is None:
             raise errors.no_tariff()
+        # Query 3, priced tariffs only: how far the published prices reach, for the body. A day
+        # published since query 1 shows here under the older ETag — harmless: it is no staler
+        # than the ETag says, and every later poll sees the new tag.
+        publication = (
+            None
+            if contract.tariff.pricing == Pricing.SCHEDULE
+            else tariff_price_source_state(tariff=contract.tariff)
+        )
         payload = tariff_document_render(
-            contract=contract, output=output, scope=scope, publication=in_force.publication
+            contract=contract, output=output, scope=scope, publication=publication
         )
         if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
             documents.put(etag, payload)
