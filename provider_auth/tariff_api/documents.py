@@ -6,7 +6,8 @@ serialised body, so If-None-Match is decided before the rules are loaded or anyt
 serialised. Every stored value the body shows is in the version: the contract's id, dates,
 direction and `updated_at`; the tariff's id, fields and `updated_at` (which every write of its
 rule set bumps); for a published or market-indexed tariff, the publication state of its price
-series (`PublicationState.tag`, which moves exactly when a day is published — read in the same
+series (`sql.PUBLICATION_TAG`: days, versions, newest publication — moves exactly when a day is
+(re)published; read in the same
 query, so a 304 stays one query); the premise's reference, address and `updated_at`; the format;
 and the version of the document's wire format, `DOCUMENT_SCHEMA_VERSION`. Anything else would
 serve a stale 304.
