@@ -395,11 +395,11 @@ def test_the_published_prices_document_points_to_the_rates(
     assert ours["published_rates"]["href"].endswith("/api/v1/tariff/rates")
 
 
-# --- FlatPeak's shapes, as the contract file states them --------------------------------------
+# --- FlatPeak's shapes, as docs/flatpeak-contract.md states them -----------------------------
 
 
 def contract_fields(marker: str) -> set[str]:
-    """The quoted field names of the contract file's paragraph that starts with `marker`."""
+    """The quoted field names of the paragraph of docs/flatpeak-contract.md that starts with `marker`."""
     text = CONTRACT_FILE.read_text()
     start = text.index(marker)
     paragraph = text[start : text.index("\n- [", start)]
