@@ -63,9 +63,7 @@ JOBS: list[tuple[str, Callable[..., Any]]] = [
     ("expired browser sessions (clearsessions)", _command("clearsessions")),
     (
         "federated-login session records past their lifetime",
-        lambda *, now: _service("provider_auth.oidc.services.oidc_browser_sessions_purge")(
-            now=now
-        ),
+        lambda *, now: _service("provider_auth.oidc.services.oidc_browser_sessions_purge")(now=now),
     ),
     (
         "audit events past AUDIT_RETENTION_DAYS",
