@@ -97,28 +97,46 @@ def tariff_prices_between(
     """
     if tariff.pricing == Pricing.SCHEDULE:
         raise ValueError("a schedule tariff has no price series; use tariff_rates_between")
-    now = now or django_timezone.now()
     state = tariff_price_source_state(tariff=tariff, region=region)
     scan = {"valid_from__gte": start - LONGEST_INTERVAL, "valid_from__lt": end}
+    rows: list[tuple[dt.datetime, dt.datetime, Decimal]]
     if tariff.pricing == Pricing.PUBLISHED:
-        rows: list[tuple[dt.datetime, dt.datetime, Decimal]] = list(
+        rows = list(
             PublishedPrice.objects.filter(tariff=tariff, region=region, **scan)
             .order_by("valid_from")
             .values_list("valid_from", "valid_to", "value")
         )
-        intervals = published_intervals(rows=rows, start=start, end=end)
     else:
-        wholesale: list[tuple[dt.datetime, dt.datetime, Decimal]] = list(
+        rows = list(
             WholesalePrice.objects.filter(
                 zone=tariff.bidding_zone, currency=tariff.currency, **scan
             )
             .order_by("valid_from")
             .values_list("valid_from", "valid_to", "price")
         )
+    return price_series_build(tariff=tariff, state=state, rows=rows, start=start, end=end, now=now)
+
+
+def price_series_build(
+    *,
+    tariff: Tariff,
+    state: PublicationState,
+    rows: list[tuple[dt.datetime, dt.datetime, Decimal]],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
+) -> PriceSeries:
+    """A tariff's `PriceSeries` over [start, end) from its series' state and price rows (its
+    published values, or its zone's wholesale prices per MWh) read elsewhere; no queries (a
+    market-indexed tariff's bands come from `tariff.rules.all()`: prefetch them)."""
+    now = now or django_timezone.now()
+    if tariff.pricing == Pricing.PUBLISHED:
+        intervals = published_intervals(rows=rows, start=start, end=end)
+    else:
         bands = surcharge_bands_between(
             rules=tariff.rules.all(), timezone=tariff.timezone, start=start, end=end
         )
-        intervals = market_indexed_intervals(wholesale=wholesale, bands=bands, start=start, end=end)
+        intervals = market_indexed_intervals(wholesale=rows, bands=bands, start=start, end=end)
     return PriceSeries(
         intervals=tuple(intervals),
         published_until=state.published_until,
@@ -136,6 +154,7 @@ def tariff_prices_between(
 __all__ = [
     "PublicationState",
     "price_publication_state",
+    "price_series_build",
     "tariff_price_source_state",
     "tariff_prices_between",
     "tariff_publish_time",

@@ -26,6 +26,10 @@ def rfc3339(value: dt.datetime | None) -> str | None:
     """An aware datetime as '2026-03-29T00:30:00Z' (UTC, seconds precision); None stays None."""
     if value is None:
         return None
+    if value.tzinfo is dt.UTC and not value.microsecond:
+        # The common case (rows of a price series): isoformat is several times cheaper than
+        # astimezone + strftime, which adds up over the 1,344 instants of 7 days of quarter hours.
+        return value.isoformat()[:-6] + "Z"
     return value.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -472,6 +472,15 @@ def run_all(
         if tariff.status_code != 200 or not tariff.headers.get("ETag"):
             raise SystemExit(f"tariff API not ready: {tariff.status_code} {tariff.text[:300]}")
         etag = tariff.headers["ETag"]
+        published_etag = requests.get(
+            server.url + "/api/v1/tariff",
+            headers={
+                "Host": HOST,
+                "X-Forwarded-Proto": "https",
+                "Authorization": f"Bearer {ours['published_access_token']}",
+            },
+            timeout=10,
+        ).headers["ETag"]
         print("== warm-up", flush=True)
         wrk(server=server, path="/bench/constant", args=args, headers={}, duration=3)
         wrk(server=server, path="/api/v1/tariff", args=args, headers=bearer, duration=3)
@@ -522,6 +531,33 @@ def run_all(
                 lambda r: refresh_env("ours-refresh", ours_basic, r),
             ),
             ("e_metadata", server, "/.well-known/oauth-authorization-server", {}, "get.lua", None),
+            (
+                "g_rates_published_24h",
+                server,
+                ours["published_rates_path"],
+                {"Authorization": f"Bearer {ours['published_access_token']}"},
+                "get.lua",
+                None,
+            ),
+            (
+                "h_rates_market_7d",
+                server,
+                ours["market_rates_path"],
+                {"Authorization": f"Bearer {ours['market_access_token']}"},
+                "get.lua",
+                None,
+            ),
+            (
+                "i_published_304",
+                server,
+                "/api/v1/tariff",
+                {
+                    "Authorization": f"Bearer {ours['published_access_token']}",
+                    "If-None-Match": published_etag,
+                },
+                "get.lua",
+                None,
+            ),
             ("peer_protected_resource", peer_server, "/api/resource", peer_bearer, "get.lua", None),
             (
                 "peer_refresh_secret_hash_off",

@@ -12,6 +12,8 @@ import os
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "provider_auth.settings")
@@ -23,7 +25,15 @@ django.setup()
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accounts.models import Contract, Direction, Premise, Tariff, TariffRule, User  # noqa: E402
+from accounts.models import (  # noqa: E402
+    Contract,
+    Direction,
+    Premise,
+    Pricing,
+    Tariff,
+    TariffRule,
+    User,
+)
 from provider_auth.oauth import services as oauth_services  # noqa: E402
 from provider_auth.oauth import tokens  # noqa: E402
 from provider_auth.oauth.models import Grant, GrantStatus, OAuthClient, RefreshToken  # noqa: E402
@@ -81,6 +91,115 @@ def bench_tariff_create() -> Tariff:
     return tariff
 
 
+def _csv(rows: list[tuple[dt.datetime, dt.datetime, Decimal]]) -> bytes:
+    def z(value: dt.datetime) -> str:
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    lines = ["valid_from,valid_to,value"] + [f"{z(a)},{z(b)},{v}" for a, b, v in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _local_midnight(day: dt.date, zone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
+def _series(start: dt.datetime, end: dt.datetime, minutes: int, value: Any) -> list[Any]:
+    step = dt.timedelta(minutes=minutes)
+    rows = []
+    i = 0
+    while start + step * (i + 1) <= end:
+        rows.append((start + step * i, start + step * (i + 1), Decimal(value(i))))
+        i += 1
+    return rows
+
+
+def bench_priced_create(client: OAuthClient) -> dict[str, str]:
+    """Two customers with priced tariffs, each with a live FlatPeak token, and the rates query
+    of each benchmark target: 24 hours of half-hourly published prices (today in London, and
+    tomorrow published too), and 7 days of 15-minute market-indexed prices (DE-LU, from today's
+    midnight in Berlin: 672 intervals). Prices follow a daily shape with negative hours."""
+    from accounts.price_import import price_import_target, prices_import
+
+    now = timezone.now()
+    agile = Tariff.objects.create(
+        name="Bench Agile",
+        currency="GBP",
+        timezone="Europe/London",
+        standing_charge=Decimal("0.45"),
+        pricing=Pricing.PUBLISHED,
+    )
+    TariffRule.objects.create(
+        tariff=agile, valid_from="00:00", valid_to="24:00", unit_rate=Decimal("0")
+    )
+    dynamic = Tariff.objects.create(
+        name="Bench Dynamisch",
+        currency="EUR",
+        timezone="Europe/Berlin",
+        standing_charge=Decimal("0.40"),
+        pricing=Pricing.MARKET_INDEXED,
+        bidding_zone="DE-LU",
+    )
+    for valid_from, valid_to, fixed in (("00:00", "06:00", "0.12"), ("06:00", "24:00", "0.16")):
+        TariffRule.objects.create(
+            tariff=dynamic,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            unit_rate=Decimal("0"),
+            surcharge_fixed=Decimal(fixed),
+            surcharge_percentage=Decimal("0.19"),
+        )
+    london_today = now.astimezone(ZoneInfo("Europe/London")).date()
+    london_start = _local_midnight(london_today, "Europe/London")
+    london_end = _local_midnight(london_today + dt.timedelta(days=2), "Europe/London")
+    prices_import(
+        data=_csv(_series(london_start, london_end, 30, lambda i: f"{(i % 48 - 12) / 100:.4f}")),
+        file_format="csv",
+        target=price_import_target(tariff=agile),
+        now=now,
+    )
+    berlin_today = now.astimezone(ZoneInfo("Europe/Berlin")).date()
+    berlin_start = _local_midnight(berlin_today, "Europe/Berlin")
+    berlin_end = _local_midnight(berlin_today + dt.timedelta(days=7), "Europe/Berlin")
+    prices_import(
+        data=_csv(_series(berlin_start, berlin_end, 15, lambda i: f"{(i % 96) * 2 - 40}.00")),
+        file_format="csv",
+        target=price_import_target(zone="DE-LU"),
+        now=now,
+    )
+    out: dict[str, str] = {}
+    for n, (name, tariff, start, end) in enumerate(
+        (
+            ("published", agile, london_start, london_start + dt.timedelta(days=1)),
+            ("market", dynamic, berlin_start, berlin_end),
+        )
+    ):
+        user = User.objects.create(email=f"bench-{name}@bench.example", is_active=True)
+        premise = Premise.objects.create(
+            customer=user,
+            reference=f"PRM-7{n:05d}",
+            address_line1=f"{n} Bench Street",
+            city="London" if name == "published" else "Berlin",
+            post_code="WC2N 5EH" if name == "published" else "10115",
+            country_code="GB" if name == "published" else "DE",
+        )
+        Contract.objects.create(
+            premise=premise,
+            tariff=tariff,
+            direction=Direction.IMPORT,
+            start_at=now - dt.timedelta(days=180),
+            end_at=now + dt.timedelta(days=180),
+        )
+        _, issued = oauth_services.grant_issue(
+            customer=user, premise=premise, client=client, directions=["IMPORT"]
+        )
+        z = "%Y-%m-%dT%H:%M:%SZ"
+        out[f"{name}_access_token"] = issued.access_token
+        out[f"{name}_rates_path"] = (
+            f"/api/v1/tariff/rates?start_time={start.strftime(z)}&end_time={end.strftime(z)}"
+        )
+    return out
+
+
 def seed(out: str) -> None:
     secret = tokens.secret_generate(tokens.CLIENT_SECRET_PREFIX)
     client = OAuthClient.objects.create(
@@ -96,6 +215,7 @@ def seed(out: str) -> None:
     _, issued = oauth_services.grant_issue(
         customer=user, premise=premise, client=client, directions=["IMPORT"]
     )
+    priced = bench_priced_create(client)
     # Flow customers: MD5 hashes for the fast-hasher run, Argon2 for the production one.
     fast_hash = make_password(PASSWORD, hasher="md5") if "md5" in _hashers() else None
     slow_hash = make_password(PASSWORD, hasher="argon2")
@@ -111,6 +231,7 @@ def seed(out: str) -> None:
                 "access_token": issued.access_token,
                 "password": PASSWORD,
                 "flow_users": FLOW_USERS,
+                **priced,
             }
         )
     )

@@ -48,6 +48,9 @@ def main() -> None:
     client = Client(HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https")
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {seed['access_token']}"}
     etag = client.get("/api/v1/tariff", **bearer)["ETag"]
+    published = {"HTTP_AUTHORIZATION": f"Bearer {seed['published_access_token']}"}
+    market = {"HTTP_AUTHORIZATION": f"Bearer {seed['market_access_token']}"}
+    published_etag = client.get("/api/v1/tariff", **published)["ETag"]
     basic = (
         "Basic "
         + base64.b64encode(f"{seed['client_id']}:{seed['client_secret']}".encode()).decode()
@@ -78,6 +81,14 @@ def main() -> None:
             ),
         ),
         "e_metadata": checked(200, lambda: client.get("/.well-known/oauth-authorization-server")),
+        "g_rates_published_24h": checked(
+            200, lambda: client.get(seed["published_rates_path"], **published)
+        ),
+        "h_rates_market_7d": checked(200, lambda: client.get(seed["market_rates_path"], **market)),
+        "i_published_304": checked(
+            304,
+            lambda: client.get("/api/v1/tariff", HTTP_IF_NONE_MATCH=published_etag, **published),
+        ),
     }
     print(json.dumps({key: cpu_ms(call) for key, call in targets.items()}))
 

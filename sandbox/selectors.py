@@ -144,20 +144,26 @@ def rates_chart(*, rates: list[dict[str, Any]], timezone_name: str) -> dict[str,
         return None
     origin = parsed[0][0]
     span = (parsed[-1][1] - origin).total_seconds() or 1.0
-    top = max(value for _, _, value in parsed) or Decimal(1)
+    # Negative prices (paid to use power) hang below a zero line; the scale covers both.
+    top = max(max(value for _, _, value in parsed), Decimal(0))
+    bottom = min(min(value for _, _, value in parsed), Decimal(0))
+    scale = (top - bottom) or Decimal(1)
     width, height = 480, 160
+    plot = height - 20
+    zero_y = 10 + float(top / scale) * plot
     bars, rows = [], []
     for start, end, value in parsed:
         x = (start - origin).total_seconds() / span * width
         w = max((end - start).total_seconds() / span * width, 1.0)
-        h = float(value / top) * (height - 20)
+        h = abs(float(value / scale)) * plot
         bars.append(
             {
                 "x": round(x, 2),
                 "w": round(w, 2),
-                "y": round(height - h, 2),
+                "y": round(zero_y - h if value >= 0 else zero_y, 2),
                 "h": round(h, 2),
                 "value": value,
+                "negative": value < 0,
             }
         )
         rows.append({"start": start.astimezone(zone), "end": end.astimezone(zone), "value": value})
@@ -167,5 +173,7 @@ def rates_chart(*, rates: list[dict[str, Any]], timezone_name: str) -> dict[str,
         "width": width,
         "height": height,
         "max": top,
+        "min": bottom,
+        "zero_y": round(zero_y, 2),
         "timezone": str(zone),
     }

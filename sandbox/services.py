@@ -368,6 +368,16 @@ def _rates_list(body: Any) -> list[dict[str, Any]]:
     return rates
 
 
+def _rates_info(body: Any) -> dict[str, str]:
+    """How a rates answer says the prices are known: pricing kind, how far published prices
+    reach, when new ones are expected — or the code of an error object (e.g.
+    prices_not_published). Text only, as the server sent it."""
+    if not isinstance(body, dict):
+        return {}
+    keys = ("pricing", "published_until", "next_update", "last_updated", "code")
+    return {key: str(body[key]) for key in keys if isinstance(body.get(key), str)}
+
+
 def _params(session: SandboxSession, **extra: str) -> dict[str, str]:
     # FlatPeak knows the direction it connected: it asks for that one explicitly.
     return {"direction": session.direction, **extra}
@@ -428,6 +438,7 @@ def sandbox_poll(*, session: SandboxSession) -> SandboxSession:
         )
         steps.append(_step("rates", answer.ok, f"HTTP {answer.status}"))
         result["rates"] = _rates_list(answer.body) if answer.ok else []
+        result["rates_info"] = _rates_info(answer.body)
         old_expiry = session.access_expires_at
         answer = poller.token_refresh(
             token_endpoint=str(auth.get("token_endpoint", "")),

@@ -207,6 +207,7 @@ def _connect_web_context(session: SandboxSession) -> dict[str, Any]:
         if poll.get("tariff_flatpeak")
         else "",
         "chart": chart,
+        "rates_info": poll.get("rates_info") or {},
         "old_expiry": selectors.datetime_parse(poll.get("old_expiry")),
         "new_expiry": selectors.datetime_parse(poll.get("new_expiry")),
         "summary": selectors.sandbox_session_summary(session=session),

@@ -5,8 +5,12 @@ FlatPeak polls: most requests ask "has it changed?". The ETag is therefore deriv
 serialised body, so If-None-Match is decided before the rules are loaded or anything is
 serialised. Every stored value the body shows is in the version: the contract's id, dates,
 direction and `updated_at`; the tariff's id, fields and `updated_at` (which every write of its
-rule set bumps); the premise's reference, address and `updated_at`; the format; and the version
-of the document's wire format, `DOCUMENT_SCHEMA_VERSION`. Anything else would serve a stale 304.
+rule set bumps); for a published or market-indexed tariff, the publication state of its price
+series (`sql.PUBLICATION_TAG`: days, versions, newest publication — moves exactly when a day is
+(re)published; read in the same
+query, so a 304 stays one query); the premise's reference, address and `updated_at`; the format;
+and the version of the document's wire format, `DOCUMENT_SCHEMA_VERSION`. Anything else would
+serve a stale 304.
 
 The wire format is a declared constant, not a digest of the serialisers' source or of anything
 `repr()` shows: every host and every worker must compute the same ETag for the same data (a
@@ -30,6 +34,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.models import Contract, Premise
+from accounts.price_selectors import PublicationState
 from provider_auth.oauth.scopes import ADDRESS_READ, CONTRACT_READ, SCOPES_SUPPORTED
 from provider_auth.tariff_api.formats import tariff_to_flatpeak, tariff_to_provider_json
 from provider_auth.tariff_api.selectors import ContractInForce
@@ -39,7 +44,7 @@ from provider_auth.tariff_api.selectors import ContractInForce
 # `formats.tariff_to_provider_json` / `tariff_to_flatpeak`, or in
 # `Premise.postal_address`. Otherwise clients keep a stale body on a 304. The tariff API tests
 # pin each format's field layout per version, so a new or renamed field cannot slip through.
-DOCUMENT_SCHEMA_VERSION = 1
+DOCUMENT_SCHEMA_VERSION = 2
 CACHE_SIZE = 1024
 FULL_SCOPE = " ".join(SCOPES_SUPPORTED)
 
@@ -83,6 +88,7 @@ def tariff_document_etag(
         str(contract.tariff_id),
         _iso(contract.tariff_updated_at),
         *contract.tariff_fields,
+        contract.publication_tag or "",
         str(premise.pk),
         *(str(v) for v in premise.postal_address().values()),
         premise.reference,
@@ -95,13 +101,26 @@ def tariff_document_etag(
     return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
 
 
-def tariff_document_render(*, contract: Contract, output: str, scope: str = FULL_SCOPE) -> bytes:
+def tariff_document_render(
+    *,
+    contract: Contract,
+    output: str,
+    scope: str = FULL_SCOPE,
+    publication: PublicationState | None = None,
+) -> bytes:
     """The JSON body of the tariff document (`contract` with its tariff and rules loaded), with
-    only the data types `scope` covers."""
+    only the data types `scope` covers; `publication`: its price series' state, for a published
+    or market-indexed tariff."""
     if output == "flatpeak":
-        body = {"object": "tariff", **tariff_to_flatpeak(contract=contract)}
+        body = {
+            "object": "tariff",
+            **tariff_to_flatpeak(contract=contract, publication=publication),
+        }
     else:
-        body = {"object": "tariff", **tariff_to_provider_json(contract=contract)}
+        body = {
+            "object": "tariff",
+            **tariff_to_provider_json(contract=contract, publication=publication),
+        }
     body = document_scope_filter(body, scope=scope)
     return json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")).encode()
 

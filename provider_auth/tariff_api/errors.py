@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from django.http import JsonResponse
 
+from accounts.timefmt import rfc3339
 from provider_auth.oauth.scopes import TARIFF_READ
 
 REALM = "tariff"
@@ -112,6 +114,28 @@ def no_tariff() -> TariffApiError:
         HTTPStatus.NOT_FOUND,
         "no_tariff",
         "No contract is in force for this supply point and direction.",
+    )
+
+
+def prices_not_published(
+    *, published_until: dt.datetime | None, next_update: dt.datetime, now: dt.datetime
+) -> TariffApiError:
+    """The whole requested range lies where no price is published (e.g. the day after tomorrow).
+
+    404, not an empty 200: there is nothing at this address yet. Retry-After says when new
+    prices are expected (`next_update`).
+    """
+    known = (
+        f"Prices are published until {rfc3339(published_until)}"
+        if published_until is not None
+        else "No prices are published yet"
+    )
+    return TariffApiError(
+        HTTPStatus.NOT_FOUND,
+        "prices_not_published",
+        f"{known}; new prices are expected at {rfc3339(next_update)}. "
+        "Prices are never estimated: ask for a range that overlaps the published prices.",
+        headers={"Retry-After": str(max(1, int((next_update - now).total_seconds())))},
     )
 
 

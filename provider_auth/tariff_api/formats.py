@@ -14,11 +14,16 @@ caller that loads those up front (see `selectors`) stays within its query budget
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from accounts.models import Contract, Tariff
+from django.conf import settings
+
+from accounts.models import Contract, Pricing, Tariff
+from accounts.price_selectors import PublicationState
+from accounts.prices import PriceSeries
 from accounts.tariffs import (
     ALL_DAYS,
     ALL_MONTHS,
@@ -30,6 +35,7 @@ from accounts.tariffs import (
     DayProfile,
     RateInterval,
     RuleLike,
+    Tier,
     day_groups,
     minutes_to_wall_clock,
     tariff_week_profile,
@@ -58,7 +64,9 @@ def _rules_of(tariff: Tariff) -> list[Any]:
     )
 
 
-def tariff_to_provider_json(*, contract: Contract) -> dict[str, Any]:
+def tariff_to_provider_json(
+    *, contract: Contract, publication: PublicationState | None = None
+) -> dict[str, Any]:
     """Our own documented tariff format (what the tariff API returns by default).
 
     Shape::
@@ -74,8 +82,17 @@ def tariff_to_provider_json(*, contract: Contract) -> dict[str, Any]:
           "premise": {"reference": "PRM-000002",
                       "postal_address": {"address_line1": …, "address_line2": …, "city": …,
                                          "state": …, "post_code": …, "country_code": "GB"}},
-          "updated_at": "2026-11-23T06:00:00Z"   # latest change of contract, tariff or premise
+          "updated_at": "2026-11-23T06:00:00Z",  # latest change of contract, tariff or premise
+          "pricing": "schedule" | "published" | "market_indexed",
+          "prices_include_vat": true, "bidding_zone": "DE-LU" | null,
+          "published_rates": null | {"href": "https://…/api/v1/tariff/rates",
+                                     "published_until": "…Z" | null, "last_updated": "…Z" | null}
         }
+
+    A schedule tariff's rates are its `rules`. A published-prices tariff has no rules (its
+    rates are the published series, served by `published_rates.href`); a market-indexed
+    tariff's rules carry `surcharge_fixed` and `surcharge_percentage` per band (`unit_rate`
+    null): rate = (wholesale per kWh + surcharge_fixed) × (1 + surcharge_percentage).
 
     Reads only `contract.tariff`, `contract.premise` and `contract.tariff.rules.all()`.
     """
@@ -88,7 +105,34 @@ def tariff_to_provider_json(*, contract: Contract) -> dict[str, Any]:
         "currency": tariff.currency,
         "timezone": tariff.timezone,
         "standing_charge": _number(tariff.standing_charge),
-        "rules": [
+        "rules": _provider_rules(tariff),
+        "contract_start_date": rfc3339(contract.start_at),
+        "contract_end_date": rfc3339(contract.end_at),
+        "premise": {"reference": premise.reference, "postal_address": premise.postal_address()},
+        "updated_at": rfc3339(max(updated)) if updated else None,
+        **tariff_pricing_fields(tariff=tariff, publication=publication),
+    }
+
+
+def _provider_rules(tariff: Tariff) -> list[dict[str, Any]]:
+    if tariff.pricing == Pricing.PUBLISHED:
+        rules: list[dict[str, Any]] = []
+    elif tariff.pricing == Pricing.MARKET_INDEXED:
+        rules = [
+            {
+                "months": sorted(valid_int_list(rule.months, 1, 12)),
+                "days": [WEEKDAY_CODES[d] for d in sorted(valid_int_list(rule.weekdays, 0, 6))],
+                "valid_from": rule.valid_from,
+                "valid_to": rule.valid_to,
+                "unit_rate": None,
+                "tier_to_kwh": None,
+                "surcharge_fixed": float(rule.surcharge_fixed),
+                "surcharge_percentage": float(rule.surcharge_percentage),
+            }
+            for rule in _rules_of(tariff)
+        ]
+    else:
+        rules = [
             {
                 "months": sorted(valid_int_list(rule.months, 1, 12)),
                 "days": [WEEKDAY_CODES[d] for d in sorted(valid_int_list(rule.weekdays, 0, 6))],
@@ -98,11 +142,32 @@ def tariff_to_provider_json(*, contract: Contract) -> dict[str, Any]:
                 "tier_to_kwh": _number(rule.tier_to_kwh),
             }
             for rule in _rules_of(tariff)
-        ],
-        "contract_start_date": rfc3339(contract.start_at),
-        "contract_end_date": rfc3339(contract.end_at),
-        "premise": {"reference": premise.reference, "postal_address": premise.postal_address()},
-        "updated_at": rfc3339(max(updated)) if updated else None,
+        ]
+    return rules
+
+
+def rates_href(*, output: str) -> str:
+    """The absolute address of the rates endpoint (in FlatPeak's shape for `flatpeak`)."""
+    href = settings.PUBLIC_BASE_URL.rstrip("/") + "/api/v1/tariff/rates"
+    return href + "?format=flatpeak" if output == "flatpeak" else href
+
+
+def tariff_pricing_fields(
+    *, tariff: Tariff, publication: PublicationState | None, output: str = "provider"
+) -> dict[str, Any]:
+    """How the tariff is priced: the fields both formats share (see the format docstrings)."""
+    published: dict[str, Any] | None = None
+    if tariff.pricing != Pricing.SCHEDULE:
+        published = {
+            "href": rates_href(output=output),
+            "published_until": rfc3339(publication.published_until) if publication else None,
+            "last_updated": rfc3339(publication.last_updated) if publication else None,
+        }
+    return {
+        "pricing": str(tariff.pricing),
+        "prices_include_vat": tariff.prices_include_vat,
+        "bidding_zone": tariff.bidding_zone or None,
+        "published_rates": published,
     }
 
 
@@ -135,21 +200,53 @@ def flatpeak_days_labels(weekdays: Iterable[int]) -> list[str]:
     return labels + [DAY_LABELS[d] for d in sorted(rest)]
 
 
-def _flatpeak_hours(day: DayProfile) -> list[dict[str, Any]]:
+def _flatpeak_rate(tier: Tier) -> dict[str, Any]:
+    return {"value": _number(tier.unit_rate), "to_kwh": _number(tier.to_kwh)}
+
+
+def _flatpeak_surcharge(tier: Tier) -> dict[str, Any]:
+    # FlatPeak ignores `fixed`/`value` when `market_rates` is true: it applies its own wholesale
+    # price for the location, then these (fixed before percentage).
+    pair: Any = tier.unit_rate  # (fixed, percentage): see `_SurchargeRule`
+    fixed, percentage = pair
+    return {
+        "surcharge_fixed": float(fixed),
+        "surcharge_percentage": float(percentage),
+        "to_kwh": None,
+    }
+
+
+def _flatpeak_hours(
+    day: DayProfile, rate: Callable[[Tier], dict[str, Any]]
+) -> list[dict[str, Any]]:
     return [
         {
             "valid_from": _flatpeak_time(window.start),
             "valid_to": _flatpeak_time(window.end),
-            "rate": [
-                {"value": _number(tier.unit_rate), "to_kwh": _number(tier.to_kwh)}
-                for tier in window.tiers
-            ],
+            "rate": [rate(tier) for tier in window.tiers],
         }
         for window in day
     ]
 
 
-def tariff_flatpeak_schedule(*, rules: Iterable[RuleLike]) -> list[dict[str, Any]]:
+@dataclass
+class _SurchargeRule:
+    """A market-indexed rule read as a schedule rule whose "rate" is its pair of surcharges, so
+    the schedule grouping (identical bands share an entry) applies to surcharges unchanged."""
+
+    months: Any
+    weekdays: Any
+    valid_from: str
+    valid_to: str
+    unit_rate: Any
+    tier_to_kwh: Decimal | None = None
+
+
+def tariff_flatpeak_schedule(
+    *,
+    rules: Iterable[RuleLike],
+    rate: Callable[[Tier], dict[str, Any]] = _flatpeak_rate,
+) -> list[dict[str, Any]]:
     """FlatPeak's `schedule`: months → days_and_hours → hours → rate, most compact grouping.
 
     Months whose seven day profiles are identical share one entry; within a month, weekdays with
@@ -165,7 +262,7 @@ def tariff_flatpeak_schedule(*, rules: Iterable[RuleLike]) -> list[dict[str, Any
         {
             "months": flatpeak_months_labels(months),
             "days_and_hours": [
-                {"days": flatpeak_days_labels(days), "hours": _flatpeak_hours(day)}
+                {"days": flatpeak_days_labels(days), "hours": _flatpeak_hours(day, rate)}
                 for days, day in key
             ],
         }
@@ -173,7 +270,9 @@ def tariff_flatpeak_schedule(*, rules: Iterable[RuleLike]) -> list[dict[str, Any
     ]
 
 
-def tariff_to_flatpeak(*, contract: Contract) -> dict[str, Any]:
+def tariff_to_flatpeak(
+    *, contract: Contract, publication: PublicationState | None = None
+) -> dict[str, Any]:
     """FlatPeak's tariff element for a contract.
 
     Shape::
@@ -193,9 +292,38 @@ def tariff_to_flatpeak(*, contract: Contract) -> dict[str, Any]:
 
     Times are local ("HH:MM:SS"); a window ending at midnight ends at "00:00:00" (FlatPeak's
     convention for the end of the day). Tiers are listed in ascending `to_kwh`, open top last.
+
+    How the tariff is priced (besides the pricing fields our own format has, see
+    `tariff_pricing_fields`, with `published_rates.href` pointing at the rates in FlatPeak's
+    `TariffRate` shape):
+    - schedule: `market_rates: false`, rates as above.
+    - market-indexed: `market_rates: true`; each rate is
+      `{"surcharge_fixed": 0.12, "surcharge_percentage": 0.19, "to_kwh": null}` (no `value`:
+      FlatPeak applies its own wholesale price, then the fixed surcharge, then the percentage).
+    - published prices: `market_rates: false` and an empty `schedule` — no weekly schedule
+      describes them; the prices are at `published_rates.href`.
+
     Reads only `contract.tariff` and `contract.tariff.rules.all()`.
     """
     tariff = contract.tariff
+    if tariff.pricing == Pricing.MARKET_INDEXED:
+        schedule = tariff_flatpeak_schedule(
+            rules=[
+                _SurchargeRule(
+                    months=rule.months,
+                    weekdays=rule.weekdays,
+                    valid_from=rule.valid_from,
+                    valid_to=rule.valid_to,
+                    unit_rate=(rule.surcharge_fixed, rule.surcharge_percentage),
+                )
+                for rule in tariff.rules.all()
+            ],
+            rate=_flatpeak_surcharge,
+        )
+    elif tariff.pricing == Pricing.PUBLISHED:
+        schedule = []
+    else:
+        schedule = tariff_flatpeak_schedule(rules=tariff.rules.all())
     return {
         "direction": contract.direction,
         "type": "COMMODITY",
@@ -204,20 +332,68 @@ def tariff_to_flatpeak(*, contract: Contract) -> dict[str, Any]:
         "currency": tariff.currency,
         "contract_start_date": rfc3339(contract.start_at),
         "contract_end_date": rfc3339(contract.end_at),
-        "schedule": tariff_flatpeak_schedule(rules=tariff.rules.all()),
+        "schedule": schedule,
+        "market_rates": tariff.pricing == Pricing.MARKET_INDEXED,
+        **tariff_pricing_fields(tariff=tariff, publication=publication, output="flatpeak"),
     }
 
 
 def tariff_rates_body(
     *,
     direction: str,
-    tariff: Tariff,
+    contracts: Sequence[Contract],
     start: dt.datetime,
     end: dt.datetime,
     intervals: Sequence[RateInterval],
+    series: PriceSeries | None = None,
+    output: str = "provider",
 ) -> dict[str, Any]:
-    """The `/api/v1/tariff/rates` body: `intervals` of [start, end), priced in `tariff`'s
-    currency and time zone (the tariff in force at the end of the range)."""
+    """The `/api/v1/tariff/rates` body: `intervals` of [start, end), priced in the currency and
+    time zone of the tariff in force at the end of the range (the last of `contracts`).
+
+    `series`: what is known of the last published or market-indexed tariff in the range (None
+    when every contract is a schedule). Besides the prices, both formats say how fresh they are:
+    `last_updated` (the newest edit of a schedule or publication of a series behind them), `next_update`
+    (when new prices are expected; null for a schedule: it changes only when edited) and
+    `published_until` (how far the published prices reach; null for a schedule, whose rates
+    are known throughout). `output` "flatpeak" is FlatPeak's `TariffRate` shape.
+    """
+    tariff = contracts[-1].tariff
+    # A schedule's prices change when it is edited; a series' when a day is published.
+    changes = [
+        c.tariff.updated_at
+        for c in contracts
+        if c.tariff.pricing == Pricing.SCHEDULE and c.tariff.updated_at
+    ]
+    if series is not None and series.last_updated is not None:
+        changes.append(series.last_updated)
+    freshness = {
+        "last_updated": rfc3339(max(changes)) if changes else None,
+        "next_update": rfc3339(series.next_update) if series is not None else None,
+        "published_until": rfc3339(series.published_until) if series is not None else None,
+    }
+    if output == "flatpeak":
+        return {
+            "object": "tariff_rate",
+            "location_timezone": tariff.timezone,
+            "currency_code": tariff.currency,
+            "direction": direction,
+            **freshness,
+            "request": {
+                "start_time": rfc3339(start),
+                "end_time": rfc3339(end),
+                "direction": direction,
+            },
+            "data": [
+                {
+                    "valid_from": rfc3339(interval.start),
+                    "valid_to": rfc3339(interval.end),
+                    # Every rate we serve is published or contracted, never a forecast.
+                    "tariff": {"rate": float(interval.unit_rate), "confidence": 1},
+                }
+                for interval in intervals
+            ],
+        }
     data: list[dict[str, Any]] = []
     for interval in intervals:
         item: dict[str, Any] = {
@@ -239,8 +415,11 @@ def tariff_rates_body(
         "direction": direction,
         "currency": tariff.currency,
         "timezone": tariff.timezone,
+        "pricing": str(tariff.pricing),
+        "prices_include_vat": tariff.prices_include_vat,
         "start_time": rfc3339(start),
         "end_time": rfc3339(end),
+        **freshness,
         "data": data,
     }
 

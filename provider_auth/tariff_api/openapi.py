@@ -34,6 +34,50 @@ def _object(
     return schema
 
 
+_PRICING = {
+    "pricing": {
+        "enum": ["schedule", "published", "market_indexed"],
+        "description": (
+            "schedule: rates are the weekly rules; published: the provider publishes a price "
+            "per interval (see published_rates); market_indexed: wholesale day-ahead price of "
+            "bidding_zone plus the surcharges of each band, (wholesale + surcharge_fixed) × "
+            "(1 + surcharge_percentage)."
+        ),
+    },
+    "prices_include_vat": {"type": "boolean"},
+    "bidding_zone": {"type": ["string", "null"], "description": "e.g. DE-LU; market_indexed"},
+    "published_rates": {
+        "oneOf": [
+            {"type": "null"},
+            _object(
+                {
+                    "href": {
+                        "type": "string",
+                        "description": "The rates endpoint serving this tariff's prices.",
+                    },
+                    "published_until": _DATETIME_OR_NULL,
+                    "last_updated": _DATETIME_OR_NULL,
+                }
+            ),
+        ],
+        "description": "null for a schedule tariff.",
+    },
+}
+_FRESHNESS = {
+    "last_updated": _DATETIME_OR_NULL,
+    "next_update": {
+        **_DATETIME_OR_NULL,
+        "description": "When new prices are expected; null when every tariff is a schedule.",
+    },
+    "published_until": {
+        **_DATETIME_OR_NULL,
+        "description": (
+            "End of the last published price (never exceeded: prices are not estimated); "
+            "null when every tariff is a schedule."
+        ),
+    },
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
@@ -81,9 +125,28 @@ SCHEMAS: dict[str, Any] = {
                         "days": _array({"enum": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]}),
                         "valid_from": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
                         "valid_to": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
-                        "unit_rate": {"type": "number", "description": "per kWh, major units"},
+                        "unit_rate": {
+                            "type": ["number", "null"],
+                            "description": "per kWh, major units; null for market_indexed",
+                        },
                         "tier_to_kwh": _NUMBER_OR_NULL,
-                    }
+                        "surcharge_fixed": {
+                            "type": "number",
+                            "description": "market_indexed: per kWh, added to wholesale first",
+                        },
+                        "surcharge_percentage": {
+                            "type": "number",
+                            "description": "market_indexed: e.g. 0.19, applied after the fixed",
+                        },
+                    },
+                    required=[
+                        "months",
+                        "days",
+                        "valid_from",
+                        "valid_to",
+                        "unit_rate",
+                        "tier_to_kwh",
+                    ],
                 )
             ),
             "contract_start_date": _DATETIME,
@@ -96,6 +159,7 @@ SCHEMAS: dict[str, Any] = {
                 required=["reference"],
             ),
             "updated_at": _DATETIME_OR_NULL,
+            **_PRICING,
         },
         # The contract dates need contract:read, the postal address address:read.
         required=[
@@ -142,7 +206,10 @@ SCHEMAS: dict[str, Any] = {
                                                         {
                                                             "value": _NUMBER,
                                                             "to_kwh": _NUMBER_OR_NULL,
-                                                        }
+                                                            "surcharge_fixed": _NUMBER,
+                                                            "surcharge_percentage": _NUMBER,
+                                                        },
+                                                        required=["to_kwh"],
                                                     )
                                                 ),
                                             }
@@ -154,6 +221,11 @@ SCHEMAS: dict[str, Any] = {
                     }
                 )
             ),
+            "market_rates": {
+                "type": "boolean",
+                "description": "FlatPeak's flag: rates are its wholesale price plus surcharges.",
+            },
+            **_PRICING,
         },
         required=[
             "object",
@@ -162,6 +234,8 @@ SCHEMAS: dict[str, Any] = {
             "timezone",
             "display_name",
             "schedule",
+            "market_rates",
+            *_PRICING,
         ],
         description=(
             "FlatPeak's tariff element (format=flatpeak). The contract dates only with the "
@@ -174,8 +248,11 @@ SCHEMAS: dict[str, Any] = {
             "direction": _DIRECTION,
             "currency": _STRING,
             "timezone": _STRING,
+            "pricing": _PRICING["pricing"],
+            "prices_include_vat": {"type": "boolean"},
             "start_time": _DATETIME,
             "end_time": _DATETIME,
+            **_FRESHNESS,
             "data": {
                 "type": "array",
                 "description": "Contiguous UTC intervals (end exclusive) in time order.",
@@ -189,7 +266,35 @@ SCHEMAS: dict[str, Any] = {
                     required=["valid_from", "valid_to", "unit_rate"],
                 ),
             },
-        }
+        },
+        description="Concrete rates in our own format (default).",
+    ),
+    "FlatPeakRates": _object(
+        {
+            "object": {"const": "tariff_rate"},
+            "location_timezone": _STRING,
+            "currency_code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "direction": _DIRECTION,
+            **_FRESHNESS,
+            "request": _object(
+                {"start_time": _DATETIME, "end_time": _DATETIME, "direction": _DIRECTION}
+            ),
+            "data": _array(
+                _object(
+                    {
+                        "valid_from": _DATETIME,
+                        "valid_to": _DATETIME,
+                        "tariff": _object(
+                            {
+                                "rate": {"type": "number", "description": "per kWh, major units"},
+                                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                            }
+                        ),
+                    }
+                )
+            ),
+        },
+        description="FlatPeak's TariffRate time series (format=flatpeak).",
     ),
     "TokenResponse": _object(
         {
@@ -453,15 +558,38 @@ def openapi_build(*, base_url: str) -> dict[str, Any]:
                             "schema": {"type": "string", "format": "date-time"},
                         },
                         _DIRECTION_PARAM,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"enum": ["provider", "flatpeak"]},
+                        },
                         _IF_NONE_MATCH,
                     ],
                     "responses": {
                         "200": {
-                            "description": "Contiguous intervals in UTC.",
+                            "description": (
+                                "Intervals in UTC, in time order. Published and market-indexed "
+                                "prices cover only what is published (up to published_until)."
+                            ),
                             "headers": _ETAG_HEADER,
-                            "content": _json("Rates"),
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/Rates"},
+                                            {"$ref": "#/components/schemas/FlatPeakRates"},
+                                        ]
+                                    }
+                                }
+                            },
                         },
                         **_TARIFF_ERRORS,
+                        "404": _error(
+                            "no_tariff: no contract in the range; prices_not_published: the "
+                            "whole range lies where no price is published yet (Retry-After: "
+                            "seconds until next_update)."
+                        ),
                     },
                 }
             ),

@@ -30,6 +30,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import Contract, Premise, User
+from accounts.prices import PriceSeries
 from accounts.sources import tariff_source_is_local
 from accounts.sources.base import (
     ContractTerm,
@@ -199,17 +200,19 @@ def rate_intervals_between(
     direction: str,
     start: dt.datetime,
     end: dt.datetime,
-) -> tuple[list[RateInterval], TariffDefinition]:
+) -> tuple[list[RateInterval], list[Contract], PriceSeries | None]:
     """The concrete rates of [start, end) across the contracts overlapping it, each tariff as in
     force over its own stretch (a flat rate's announced change splits the stretch); published
-    prices only where published. Returns the intervals and the last tariff (for its currency)."""
+    prices only where published. Returns the intervals, the contracts as stand-in models (the
+    wire format reads the last one's currency and time zone) and the last price series."""
     contracts = source.contracts_overlapping(
         customer=customer, reference=premise.reference, direction=direction, start=start, end=end
     )
     if not contracts:
         raise errors.no_tariff()
     intervals: list[RateInterval] = []
-    last: TariffDefinition | None = None
+    stand_ins: list[Contract] = []
+    series: PriceSeries | None = None
     for contract in contracts:
         cursor = max(start, contract.start_at)
         stop = min(end, contract.end_at) if contract.end_at else end
@@ -237,10 +240,9 @@ def rate_intervals_between(
                     )
                     for p in series.intervals
                 ]
-            last = tariff
+            stand_ins.append(contract_stand_in(premise=premise, contract=contract, tariff=tariff))
             cursor = piece_end
-    assert last is not None  # noqa: S101 (contracts is not empty and each has a stretch)
-    return intervals, last
+    return intervals, stand_ins, series
 
 
 __all__ = [

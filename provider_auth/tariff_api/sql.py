@@ -19,11 +19,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, models
 
-from accounts.models import Contract, Premise, Tariff
+from accounts.models import (
+    Contract,
+    Premise,
+    PricePublication,
+    Pricing,
+    PublishedPrice,
+    Tariff,
+    TariffRule,
+    WholesalePrice,
+)
 from provider_auth.consent.lifecycle import SUPPLY_END_ATTR, supply_end_sql, supply_end_value
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
 
@@ -52,6 +62,25 @@ def _aware(value: Any) -> Any:
     return value
 
 
+def _datetime(value: Any) -> Any:
+    # An aggregate's type is not known to the SQLite driver: MAX() of a datetime comes as text.
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def _decimal_or_none(value: Any) -> Any:
+    # SQLite hands a decimal column over as a float (or int): its shortest repr is the stored
+    # decimal (at most 12 significant digits), so nothing is rounded.
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value))
+
+
+def _time(value: Any) -> Any:
+    return dt.time.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _json(value: Any) -> Any:
     # Django has the drivers hand JSON over as text and decodes it in the field.
     return json.loads(value) if isinstance(value, str | bytes) else value
@@ -77,6 +106,10 @@ class _Columns:
         self.convert = [
             _aware
             if isinstance(f, models.DateTimeField)
+            else _decimal_or_none
+            if isinstance(f, models.DecimalField)
+            else _time
+            if isinstance(f, models.TimeField)
             else _json
             if isinstance(f, models.JSONField)
             else bool
@@ -121,7 +154,27 @@ PREMISE = _Columns(
 )
 CONTRACT_FIELDS = ("id", "direction", "start_at", "end_at", "updated_at", "tariff")
 # Everything of the tariff its document's version depends on besides the rules (stored values).
-TARIFF_FIELDS = ("updated_at", "name", "currency", "timezone", "standing_charge")
+TARIFF_FIELDS = (
+    "updated_at",
+    "name",
+    "currency",
+    "timezone",
+    "standing_charge",
+    "pricing",
+    "prices_include_vat",
+    "bidding_zone",
+)
+# The publication tag of a priced tariff's series — days, summed versions and newest
+# publication as one opaque text ("3.4.2026-01-14 16:05:00+00") — read beside its contract so
+# that a new or re-published day of prices moves the ETag and a 304 stays one query. One
+# column, not four: every subquery is planned on each poll, schedule tariffs' included (four
+# aggregates cost the schedule's 304 a tenth of a millisecond). A schedule tariff evaluates
+# neither branch of the CASE; each branch walks one partial unique index of the publications,
+# (tariff, region, day) or (zone, day).
+PUBLICATION_TAG = (
+    "COUNT(*) || '.' || COALESCE(SUM({version}), 0) || '.' "
+    "|| COALESCE(CAST(MAX({published_at}) AS TEXT), '')"
+)
 
 
 def _join(alias: str, model: type[models.Model], on: str) -> str:
@@ -153,9 +206,32 @@ LEFT JOIN {contract} k ON k.{k_premise} = polling.g_{g_premise}
 LEFT JOIN {tariff} f ON f.{f_id} = k.{k_tariff}
 ORDER BY k.{k_start}, k.{k_id}
 """
+
+
+def _publication_column(aggregate: str) -> str:
+    table = _table(PricePublication)
+    expression = aggregate.format(
+        version=f"pp.{_column(PricePublication, 'version')}",
+        published_at=f"pp.{_column(PricePublication, 'published_at')}",
+    )
+    tariff_id = f"pp.{_column(PricePublication, 'tariff')}"
+    # The pricing values are our own constants (TextChoices), never user input.
+    return (
+        f"CASE f.{_column(Tariff, 'pricing')} "  # noqa: S608 (identifiers, our own constants)
+        f"WHEN '{Pricing.PUBLISHED.value}' THEN (SELECT {expression} FROM {table} pp "
+        f"WHERE {tariff_id} = f.{_column(Tariff, 'id')} "
+        f"AND pp.{_column(PricePublication, 'region')} = '') "
+        f"WHEN '{Pricing.MARKET_INDEXED.value}' THEN (SELECT {expression} FROM {table} pp "
+        f"WHERE {tariff_id} IS NULL "
+        f"AND pp.{_column(PricePublication, 'zone')} = f.{_column(Tariff, 'bidding_zone')}) "
+        "END"
+    )
+
+
 _CONTRACT_COLUMNS = ", ".join(
     [f"k.{_column(Contract, name)}" for name in CONTRACT_FIELDS]
     + [f"f.{_column(Tariff, name)}" for name in TARIFF_FIELDS]
+    + [_publication_column(PUBLICATION_TAG)]
 )
 
 
@@ -190,7 +266,12 @@ class ContractRow(NamedTuple):
     updated_at: dt.datetime
     tariff_id: int
     tariff_updated_at: dt.datetime
-    tariff_fields: tuple[str, ...]  # name, currency, timezone, standing charge, as text
+    # name, currency, timezone, standing charge, pricing, VAT flag, bidding zone, as text
+    tariff_fields: tuple[str, ...]
+    pricing: str
+    # The publication tag of a priced tariff's series (see PUBLICATION_TAG); None for a
+    # schedule tariff.
+    publication_tag: str | None
 
 
 def polling_token_fetch(
@@ -231,6 +312,8 @@ def polling_token_fetch(
         if at is None or row[i] is None:
             continue  # the premise has no contract in force
         pk, direction, start_at, end_at, updated_at, tariff_id = row[i : i + 6]
+        fields = row[i + 7 : i + 7 + len(TARIFF_FIELDS) - 1]
+        publication_tag = row[i + 6 + len(TARIFF_FIELDS)]
         contracts.append(
             ContractRow(
                 pk=pk,
@@ -240,7 +323,159 @@ def polling_token_fetch(
                 updated_at=_aware(updated_at),
                 tariff_id=tariff_id,
                 tariff_updated_at=_aware(row[i + 6]),
-                tariff_fields=tuple(str(v) for v in row[i + 7 : i + 11]),
+                # The VAT flag as Python spells it on every backend (SQLite stores 1/0).
+                tariff_fields=tuple(
+                    str(bool(v)) if name == "prices_include_vat" else str(v)
+                    for name, v in zip(TARIFF_FIELDS[1:], fields, strict=True)
+                ),
+                pricing=fields[4],
+                publication_tag=None if publication_tag is None else str(publication_tag),
             )
         )
     return token, contracts
+
+
+# --- The rates of a published or market-indexed tariff: its price rows and its series' state --
+
+# One query per priced contract of a range: the publication state (one row of aggregates over
+# the partial unique index of its publications), then the price rows that one index range scan
+# finds (a range without prices still returns the state). Price times come as whole seconds
+# since the epoch: turning 1,344 timestamps of 7 days of quarter hours into datetimes through
+# the driver's ISO parser cost more than everything else in the request.
+# By hand for the same reason as the poll query: the ORM's version (aggregate subqueries) costs
+# milliseconds of compilation per request, the whole budget of the rates target.
+_SERIES_SQL = """
+SELECT 0 AS k, COUNT(*), SUM(pp.{version}), MAX(pp.{published_at}), MAX(pp.{pub_valid_to}),
+       NULL, NULL, NULL
+FROM {publication} pp WHERE {publication_filter}
+UNION ALL
+SELECT 1, NULL, NULL, NULL, NULL, {epoch_from}, {epoch_to}, {value}
+FROM {prices} WHERE {price_filter} AND {valid_from} >= %s AND {valid_from} < %s
+ORDER BY 1, 6
+"""
+
+
+def _epoch(column: str, vendor: str) -> str:
+    if vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+def _series_sql(pricing: str, vendor: str) -> str:
+    publication_tariff = _column(PricePublication, "tariff")
+    if pricing == Pricing.PUBLISHED:
+        model: type[models.Model] = PublishedPrice
+        publication_filter = (
+            f"pp.{publication_tariff} = %s AND pp.{_column(PricePublication, 'region')} = %s"
+        )
+        price_filter = (
+            f"{_column(PublishedPrice, 'tariff')} = %s AND {_column(PublishedPrice, 'region')} = %s"
+        )
+        value = _column(PublishedPrice, "value")
+    else:
+        model = WholesalePrice
+        publication_filter = (
+            f"pp.{publication_tariff} IS NULL AND pp.{_column(PricePublication, 'zone')} = %s"
+        )
+        price_filter = (
+            f"{_column(WholesalePrice, 'zone')} = %s AND {_column(WholesalePrice, 'currency')} = %s"
+        )
+        value = _column(WholesalePrice, "price")
+    return _SERIES_SQL.format(
+        version=_column(PricePublication, "version"),
+        published_at=_column(PricePublication, "published_at"),
+        pub_valid_to=_column(PricePublication, "valid_to"),
+        publication=_table(PricePublication),
+        publication_filter=publication_filter,
+        valid_from=_column(model, "valid_from"),
+        epoch_from=_epoch(_column(model, "valid_from"), vendor),
+        epoch_to=_epoch(_column(model, "valid_to"), vendor),
+        value=value,
+        prices=_table(model),
+        price_filter=price_filter,
+    )
+
+
+_SERIES_BY_VENDOR: dict[tuple[str, str], str] = {}
+
+
+def _decimal(value: Any) -> Decimal:
+    converted: Decimal = _decimal_or_none(value)
+    return converted
+
+
+def price_series_fetch(
+    *, tariff: Tariff, start: dt.datetime, end: dt.datetime, region: str = ""
+) -> tuple[
+    tuple[int, int, dt.datetime | None, dt.datetime | None],
+    list[tuple[dt.datetime, dt.datetime, Decimal]],
+]:
+    """The publication state (days, versions, last published, published until) of a priced
+    tariff's series and its (valid_from, valid_to, value) rows starting in [start, end) — the
+    tariff's own prices, or its zone's wholesale prices per MWh. One query."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if tariff.pricing == Pricing.PUBLISHED:
+        params: list[Any] = [tariff.pk, region, tariff.pk, region]
+    else:
+        params = [tariff.bidding_zone, tariff.bidding_zone, tariff.currency]
+    params += [adapt(start), adapt(end)]
+    key = (tariff.pricing, connection.vendor)
+    query = _SERIES_BY_VENDOR.get(key) or _SERIES_BY_VENDOR.setdefault(
+        key, _series_sql(tariff.pricing, connection.vendor)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        found = cursor.fetchall()
+    _k, days, versions, last, until = found[0][:5]
+    state = (days or 0, versions or 0, _aware(_datetime(last)), _aware(_datetime(until)))
+    instant = dt.datetime.fromtimestamp
+    rows = [
+        (instant(vf, dt.UTC), instant(vt, dt.UTC), _decimal(v)) for *_state, vf, vt, v in found[1:]
+    ]
+    return state, rows
+
+
+# --- The contracts of a range with their tariffs and rules (query 2 of the rates) --------------
+
+RANGE_CONTRACT = _Columns(Contract, "k", ("id", "start_at", "end_at", "updated_at"))
+RANGE_TARIFF = _Columns(Tariff, "f", tuple(f.attname for f in Tariff._meta.concrete_fields))
+RANGE_RULE = _Columns(TariffRule, "r", tuple(f.attname for f in TariffRule._meta.concrete_fields))
+
+# `accounts.models.contract_overlapping_q` written out, for a range with end > start.
+RANGE_SQL = f"""
+SELECT {RANGE_CONTRACT.sql}, {RANGE_TARIFF.sql}, {RANGE_RULE.sql}
+FROM {_table(Contract)} k
+{_join("f", Tariff, f"f.{_column(Tariff, 'id')} = k.{_column(Contract, 'tariff')}")}
+{_join("r", TariffRule, f"r.{_column(TariffRule, 'tariff')} = f.{_column(Tariff, 'id')}")}
+WHERE k.{_column(Contract, "premise")} = %s AND k.{_column(Contract, "direction")} = %s
+  AND k.{_column(Contract, "start_at")} < %s
+  AND (k.{_column(Contract, "end_at")} IS NULL OR k.{_column(Contract, "end_at")} > %s)
+ORDER BY k.{_column(Contract, "start_at")}, r.{_column(TariffRule, "id")}
+"""  # noqa: S608 (identifiers from the models; values are parameters)
+
+
+def contracts_overlapping_fetch(
+    *, premise: Premise, direction: str, start: dt.datetime, end: dt.datetime
+) -> list[tuple[Contract, list[TariffRule]]]:
+    """The contracts of `premise` in `direction` overlapping [start, end) (end > start), oldest
+    first, each with its tariff loaded and that tariff's rules. One query; the hand-written
+    twin of `selectors.contract_list_overlapping` (the ORM's compilation of that query was most
+    of the cost of a rates request)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(RANGE_SQL, [premise.pk, direction, adapt(end), adapt(start)])
+        found = cursor.fetchall()
+    contracts: dict[int, tuple[Contract, list[TariffRule]]] = {}
+    n_contract, n_tariff = len(RANGE_CONTRACT), len(RANGE_TARIFF)
+    for row in found:
+        pk = row[0]
+        entry = contracts.get(pk)
+        if entry is None:
+            contract = RANGE_CONTRACT.instance(row[:n_contract])
+            tariff = RANGE_TARIFF.instance(row[n_contract : n_contract + n_tariff])
+            contract.premise = premise
+            contract.tariff = tariff
+            contract.direction = direction
+            entry = contracts[pk] = (contract, [])
+        entry[1].append(RANGE_RULE.instance(row[n_contract + n_tariff :]))
+    return list(contracts.values())

@@ -1,11 +1,12 @@
 """The tariff API that FlatPeak polls: the current tariff and concrete rates of a grant's premise.
 
-Budget: two database queries per request, one for most. Query 1 is the bearer token with its
-grant, client, premise and — for the current tariff — the contracts in force with their
-versions; that decides a 304 (the ETag is derived from those versions, see `documents`) and
-serves a 200 whose document this worker already wrote. Query 2 loads rate rules, only to write
-a document or a range of rates. The polling limit is one cache round trip; ETags are pure
-functions.
+Budget: at most three database queries per request, one for most. Query 1 is the bearer token
+with its grant, client, premise and — for the current tariff — the contracts in force with
+their versions and, for a published or market-indexed tariff, its price series' publication
+state; that decides a 304 (the ETag is derived from those versions, see `documents`) and serves
+a 200 whose document this worker already wrote. Query 2 loads rate rules, only to write a
+document or a range of rates; query 3 the price rows of a published or market-indexed tariff
+over a range. The polling limit is one cache round trip; ETags are pure functions.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils import timezone
 
-from accounts.models import Direction, Premise, Tariff
+from accounts.models import Contract, Direction, Premise, Pricing
+from accounts.price_selectors import (
+    LONGEST_INTERVAL,
+    PublicationState,
+    price_series_build,
+    tariff_price_source_state,
+)
+from accounts.prices import PriceSeries
 from accounts.sources import tariff_source
-from accounts.tariffs import RateInterval, tariff_rates_between
+from accounts.tariffs import RateInterval, Tier, tariff_rates_between
 from provider_auth.consent.lifecycle import grant_end_reason
 from provider_auth.oauth.bearer import (
     BearerMalformedError,
@@ -41,7 +49,7 @@ from provider_auth.oauth.bearer import (
 from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.scopes import TARIFF_READ
 from provider_auth.ops.metrics import tariff_request_observe
-from provider_auth.tariff_api import errors, sourced
+from provider_auth.tariff_api import errors, sourced, sql
 from provider_auth.tariff_api.documents import (
     documents,
     tariff_document_etag,
@@ -53,7 +61,7 @@ from provider_auth.tariff_api.selectors import (
     PollingToken,
     access_token_get_for_polling,
     contract_get_with_rules,
-    contract_list_overlapping,
+    contract_list_overlapping_fast,
 )
 from provider_auth.tariff_api.services import grant_poll_count
 
@@ -163,8 +171,17 @@ def _cacheable(response: HttpResponse, etag: str) -> HttpResponse:
 
 
 def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
-    payload = json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
-    etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+    # `next_update` is advice that moves with the clock while a publisher is late; the version
+    # is everything else, so the ETag changes when a day of prices is published and not before.
+    # The body is that versioned JSON with `next_update` appended (one serialisation, not two).
+    versioned = {k: v for k, v in body.items() if k != "next_update"}
+    versioned_payload = json.dumps(
+        versioned, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
+    )
+    etag = '"' + hashlib.sha256(versioned_payload.encode()).hexdigest()[:32] + '"'
+    payload = versioned_payload
+    if "next_update" in body:
+        payload = payload[:-1] + ',"next_update":' + json.dumps(body["next_update"]) + "}"
     if _if_none_match(request, etag):
         return _not_modified(etag)
     return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
@@ -198,7 +215,17 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         contract = contract_get_with_rules(premise=premise, contract=in_force)  # query 2
         if contract is None:
             raise errors.no_tariff()
-        payload = tariff_document_render(contract=contract, output=output, scope=scope)
+        # Query 3, priced tariffs only: how far the published prices reach, for the body. A day
+        # published since query 1 shows here under the older ETag — harmless: it is no staler
+        # than the ETag says, and every later poll sees the new tag.
+        publication = (
+            None
+            if contract.tariff.pricing == Pricing.SCHEDULE
+            else tariff_price_source_state(tariff=contract.tariff)
+        )
+        payload = tariff_document_render(
+            contract=contract, output=output, scope=scope, publication=publication
+        )
         if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
             documents.put(etag, payload)
     return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
@@ -253,11 +280,48 @@ def _instant(request: HttpRequest, name: str) -> dt.datetime:
     return instant
 
 
+def _price_series_intervals(
+    *, contract: Contract, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> tuple[list[RateInterval], PriceSeries]:
+    tariff = contract.tariff
+    # One query: the series' publication state with the rows that reach into the range.
+    state, rows = sql.price_series_fetch(tariff=tariff, start=start - LONGEST_INTERVAL, end=end)
+    days, versions, last_updated, published_until = state
+    series = price_series_build(
+        tariff=tariff,
+        state=PublicationState(
+            days=days, versions=versions, last_updated=last_updated, published_until=published_until
+        ),
+        rows=rows,
+        start=start,
+        end=end,
+        now=now,
+    )
+    intervals = [
+        RateInterval(
+            start=p.valid_from,
+            end=p.valid_to,
+            unit_rate=p.rate,
+            tiers=(Tier(to_kwh=None, unit_rate=p.rate),),
+        )
+        for p in series.intervals
+    ]
+    return intervals, series
+
+
 @tariff_endpoint(contracts_in_force=False)
 def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
-    """GET /api/v1/tariff/rates?start_time=…&end_time=…[&direction=…]"""
+    """GET /api/v1/tariff/rates?start_time=…&end_time=…[&direction=…][&format=provider|flatpeak]
+
+    Queries: the token (1); the contracts overlapping the range with their rules and, for a
+    priced tariff, its publication state (2); the price rows of a published or market-indexed
+    contract (3, one per such contract in the range).
+    """
     token = polling.token
     direction = _direction(request, token)
+    output = request.GET.get("format", "provider")
+    if output not in FORMATS:
+        raise errors.bad_request("invalid_format", "format must be provider or flatpeak.")
     start, end = _instant(request, "start_time"), _instant(request, "end_time")
     if end <= start:
         raise errors.bad_request("invalid_time_range", "end_time must be after start_time.")
@@ -267,7 +331,7 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         premise = token.grant.premise
         customer = sourced.premise_customer(premise=premise)
         with sourced.source_answers() as freshness:
-            sourced_intervals, tariff = sourced.rate_intervals_between(
+            sourced_intervals, stand_ins, sourced_series = sourced.rate_intervals_between(
                 source=tariff_source(),
                 customer=customer,
                 premise=premise,
@@ -277,34 +341,51 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
             )
         body = tariff_rates_body(
             direction=direction,
-            tariff=Tariff(currency=tariff.currency, timezone=tariff.timezone),
+            contracts=stand_ins,
             start=start,
             end=end,
             intervals=sourced_intervals,
+            series=sourced_series,
+            output=output,
         )
         return sourced.stale_mark(_etag_response(request, body), freshness)
-    contracts = contract_list_overlapping(
+    contracts = contract_list_overlapping_fast(
         premise=token.grant.premise, direction=direction, start=start, end=end
     )
     if not contracts:
         raise errors.no_tariff()
+    now = timezone.now()
     intervals: list[RateInterval] = []
+    series: PriceSeries | None = None
     for contract in contracts:
         # Each contract prices only its own period; a renewal inside the range switches tariff.
         seg_start = max(start, contract.start_at)
         seg_end = min(end, contract.end_at) if contract.end_at else end
-        intervals += tariff_rates_between(
-            rules=contract.tariff.rules.all(),
-            timezone=contract.tariff.timezone,
-            start=seg_start,
-            end=seg_end,
+        if contract.tariff.pricing == Pricing.SCHEDULE:
+            intervals += tariff_rates_between(
+                rules=contract.tariff.rules.all(),
+                timezone=contract.tariff.timezone,
+                start=seg_start,
+                end=seg_end,
+            )
+        else:
+            priced, series = _price_series_intervals(
+                contract=contract, start=seg_start, end=seg_end, now=now
+            )
+            intervals += priced
+    if not intervals and series is not None:
+        # Never an empty 200: the whole range lies where nothing is published.
+        raise errors.prices_not_published(
+            published_until=series.published_until, next_update=series.next_update, now=now
         )
     body = tariff_rates_body(
         direction=direction,
-        tariff=contracts[-1].tariff,
+        contracts=contracts,
         start=start,
         end=end,
         intervals=intervals,
+        series=series,
+        output=output,
     )
     return _etag_response(request, body)
 

@@ -52,6 +52,11 @@ def test_flat_tariff_to_flatpeak_is_one_all_months_all_days_entry(flat_contract)
                 ],
             }
         ],
+        "market_rates": False,
+        "pricing": "schedule",
+        "prices_include_vat": True,
+        "bidding_zone": None,
+        "published_rates": None,
     }
 
 

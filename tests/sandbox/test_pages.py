@@ -368,3 +368,61 @@ def test_the_sessions_list_shows_recent_outcomes(
     assert "DECLINED (user_declined)" in html
     assert "no decision yet" in html
     assert f"fp_cot={declined.connect_token}" in html
+
+
+@responses.activate
+def test_connect_web_draws_published_prices_with_a_negative_half_hour_below_zero(
+    client: Client, make_sandbox_session: MakeSession
+) -> None:
+    rsps = responses.mock
+    rsps.get(
+        TARIFF,
+        match=[responses.matchers.query_param_matcher({"direction": "IMPORT"})],
+        json={"name": "Agile", "currency": "GBP", "timezone": "Europe/London"},
+    )
+    rsps.get(
+        TARIFF,
+        match=[
+            responses.matchers.query_param_matcher({"direction": "IMPORT", "format": "flatpeak"})
+        ],
+        json={"type": "COMMODITY", "schedule": [], "market_rates": False},
+    )
+    rsps.get(
+        TARIFF + "/rates",
+        json={
+            "object": "rates",
+            "pricing": "published",
+            "published_until": "2026-01-16T00:00:00Z",
+            "next_update": "2026-01-15T16:00:00Z",
+            "data": [
+                {
+                    "valid_from": "2026-01-15T13:00:00Z",
+                    "valid_to": "2026-01-15T13:30:00Z",
+                    "unit_rate": 0.2,
+                },
+                {
+                    "valid_from": "2026-01-15T13:30:00Z",
+                    "valid_to": "2026-01-15T14:00:00Z",
+                    "unit_rate": -0.05,
+                },
+            ],
+        },
+    )
+    rsps.post(
+        TOKEN_ENDPOINT,
+        json={
+            "access_token": "at_second_access_token_value_abcd",
+            "refresh_token": "rt_second_refresh_token_value_efgh",
+            "expires_in": 7200,
+            "token_type": "Bearer",
+        },
+    )
+    session = make_sandbox_session()
+    submit(session, authorised_payload())
+    html = client.get("/sandbox/connect-web/", {"fp_cot": session.connect_token}).content.decode()
+    assert "published" in html and "2026-01-16T00:00:00Z" in html and "2026-01-15T16:00:00Z" in html
+    zero = float(re.search(r'y1="([\d.]+)"[^>]*data-testid="zero-line"', html).group(1))
+    rects = re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"', html)
+    (y_pos, h_pos), (y_neg, h_neg) = ((float(y), float(h)) for y, h in rects)
+    assert y_pos + h_pos == pytest.approx(zero)  # above the zero line
+    assert y_neg == pytest.approx(zero) and h_neg > 0  # hangs below it

@@ -519,6 +519,42 @@ class TestSecondFactorAndChart:
         assert b"Your tariff: Fixed Saver" in consent.content
         assert b"<svg" in consent.content
 
+    def test_the_consent_page_draws_published_prices_today_and_tomorrow(
+        self, browser: Browser, fake_flatpeak: FakeFlatPeak, customer_with_premise: Any
+    ) -> None:
+        import datetime as dt
+        from decimal import Decimal
+        from zoneinfo import ZoneInfo
+
+        from django.utils import timezone
+
+        from accounts.models import Pricing
+        from accounts.price_import import price_import_target, prices_import
+        from tests.accounts.price_files import csv_of, day_rows
+
+        _customer, premise = customer_with_premise
+        tariff = premise.contracts.get().tariff
+        tariff.pricing = Pricing.PUBLISHED
+        tariff.save()
+        today = timezone.now().astimezone(ZoneInfo("Europe/London")).date()
+        rows = []
+        for day in (today, today + dt.timedelta(days=1)):
+            rows += day_rows(
+                day,
+                "Europe/London",
+                30,
+                price=lambda i: Decimal("-0.0100") if i == 3 else Decimal("0.2000"),
+            )
+        prices_import(
+            data=csv_of(rows),
+            file_format="csv",
+            target=price_import_target(tariff=tariff),
+            now=timezone.now(),
+        )
+        page = reach_consent(browser, fake_flatpeak).content.decode()
+        assert "Today" in page and "Tomorrow" in page
+        assert "Cheapest -£0.0100 per kWh (" in page
+
 
 @pytest.mark.usefixtures("flatpeak_client")
 class TestMetrics:

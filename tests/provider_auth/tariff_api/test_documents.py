@@ -378,7 +378,28 @@ DOCUMENT_SHAPES = {
             ".timezone",
             ".type",
         ),
-    }
+    },
+}
+# Version 2: how the tariff is priced (both formats), and FlatPeak's `market_rates`.
+DOCUMENT_SHAPES[2] = {
+    "provider": tuple(
+        sorted(
+            DOCUMENT_SHAPES[1]["provider"]
+            + (".bidding_zone", ".prices_include_vat", ".pricing", ".published_rates")
+        )
+    ),
+    "flatpeak": tuple(
+        sorted(
+            DOCUMENT_SHAPES[1]["flatpeak"]
+            + (
+                ".bidding_zone",
+                ".market_rates",
+                ".prices_include_vat",
+                ".pricing",
+                ".published_rates",
+            )
+        )
+    ),
 }
 
 

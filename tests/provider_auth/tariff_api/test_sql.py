@@ -12,7 +12,14 @@ import pytest
 from django.db.models import F, FilteredRelation
 from django.utils import timezone
 
-from accounts.models import Contract, Direction, Premise, Tariff, contract_in_force_q
+from accounts.models import (
+    Contract,
+    Direction,
+    Premise,
+    PricePublication,
+    Tariff,
+    contract_in_force_q,
+)
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
 from provider_auth.oauth.tokens import secret_hash
 from provider_auth.tariff_api import sql
@@ -58,7 +65,12 @@ def _orm_contracts(token_hash: str, at: dt.datetime) -> list[sql.ContractRow]:
                 row.f_currency,
                 row.f_timezone,
                 str(row.f_standing_charge),
+                row.f_pricing,
+                str(row.f_prices_include_vat),
+                row.f_bidding_zone,
             ),
+            pricing=row.f_pricing,
+            publication_tag=None,
         )
         for row in rows
     ]
@@ -140,8 +152,50 @@ def test_the_contracts_in_force_equal_the_orms(
 
 
 def _with_decimal_charge(row: sql.ContractRow) -> sql.ContractRow:
-    *text, charge = row.tariff_fields
-    return row._replace(tariff_fields=(*text, Decimal(charge)))
+    *text, charge, pricing, vat, zone = row.tariff_fields
+    return row._replace(tariff_fields=(*text, Decimal(charge), pricing, vat, zone))
+
+
+def test_the_publication_state_equals_the_price_selectors(
+    make_premise: Any, make_contract: Any, make_tariff: Any, token_for: Callable[..., str]
+) -> None:
+    from accounts.models import Pricing
+    from accounts.price_import import price_import_target, prices_import
+    from accounts.price_selectors import tariff_price_source_state
+    from tests.accounts.price_files import csv_of, day_rows
+
+    published = make_tariff(name="Agile")
+    Tariff.objects.filter(pk=published.pk).update(pricing=Pricing.PUBLISHED)
+    market = make_tariff(name="Dynamisch", currency="EUR", timezone_name="Europe/Berlin")
+    Tariff.objects.filter(pk=market.pk).update(pricing=Pricing.MARKET_INDEXED, bidding_zone="DE-LU")
+    published.refresh_from_db()
+    market.refresh_from_db()
+    day = dt.date(2026, 1, 15)
+    for version in (1, 2):  # a re-published day sums its versions
+        prices_import(
+            data=csv_of(day_rows(day, "Europe/London", 30)),
+            file_format="csv",
+            target=price_import_target(tariff=published),
+            now=dt.datetime(2026, 1, 14, 16, version, tzinfo=dt.UTC),
+        )
+    prices_import(
+        data=csv_of(day_rows(day, "Europe/Berlin", 15)),
+        file_format="csv",
+        target=price_import_target(zone="DE-LU"),
+        now=dt.datetime(2026, 1, 14, 12, tzinfo=dt.UTC),
+    )
+    premise = make_premise()
+    make_contract(premise=premise, tariff=published)
+    make_contract(premise=premise, tariff=market, direction=Direction.EXPORT)
+    found = sql.polling_token_fetch(token_hash=token_for(premise), at=timezone.now())
+    assert found is not None
+    tags = {row.tariff_id: row.publication_tag for row in found[1]}
+    for tariff in (published, market):
+        expected = tariff_price_source_state(tariff=tariff)
+        days, versions, last = tags[tariff.pk].split(".", 2)
+        assert (int(days), int(versions)) == (expected.days, expected.versions)
+        assert last.startswith(expected.last_updated.strftime("%Y-%m-%d %H:%M:%S"))
+        assert expected.days == 1
 
 
 def test_a_premise_without_a_contract_in_force_still_finds_its_token(
@@ -162,7 +216,43 @@ def test_an_unknown_token_finds_nothing(db: Any) -> None:
 def test_the_sql_names_the_models_own_tables() -> None:
     expected = {
         model._meta.db_table
-        for model in (AccessToken, Grant, OAuthClient, Premise, Contract, Tariff)
+        for model in (AccessToken, Grant, OAuthClient, Premise, Contract, Tariff, PricePublication)
     }
     query = sql._token_with_contracts_sql("postgresql")
     assert set(re.findall(r'(?:FROM|JOIN) "([^"]+)"', query)) == expected
+
+
+@pytest.mark.parametrize("vat", [True, False])
+def test_the_range_contracts_equal_the_orms(
+    premise_with_contracts: Any, make_contract: Any, make_tariff: Any, vat: bool
+) -> None:
+    from provider_auth.tariff_api.selectors import (
+        contract_list_overlapping,
+        contract_list_overlapping_fast,
+    )
+
+    now = timezone.now()
+    Tariff.objects.update(prices_include_vat=vat, prices_publish_time=dt.time(16, 30))
+    start, end = now - dt.timedelta(days=40), now + dt.timedelta(days=1)
+    fast = contract_list_overlapping_fast(
+        premise=premise_with_contracts, direction=Direction.IMPORT, start=start, end=end
+    )
+    orm = contract_list_overlapping(
+        premise=premise_with_contracts, direction=Direction.IMPORT, start=start, end=end
+    )
+    assert len(fast) == len(orm) == 2
+
+    def fields(instance: Any) -> dict[str, Any]:
+        return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+    for a, b in zip(fast, orm, strict=True):
+        assert (a.pk, a.start_at, a.end_at, a.updated_at) == (
+            b.pk,
+            b.start_at,
+            b.end_at,
+            b.updated_at,
+        )
+        assert fields(a.tariff) == fields(b.tariff)
+        assert [fields(r) for r in a.tariff.rules.all()] == [
+            fields(r) for r in b.tariff.rules.all()
+        ]
