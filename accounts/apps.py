@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
 
     name = "accounts"
     verbose_name = _("Customers and tariffs")
+
+    def ready(self) -> None:
+        from accounts.sources import checks  # noqa: F401  (registers the system checks)

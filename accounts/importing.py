@@ -231,6 +231,31 @@ def _plan_contracts(
     return contracts
 
 
+def _plan_account_number(
+    record: dict[str, Any], place: str, user: User, seen: dict[str, int], errors: _Errors
+) -> None:
+    """`account_number` (optional): the customer's number in the billing platform, which a
+    tariff source reads them by. Absent leaves it as it is; null clears it."""
+    if "account_number" not in record:
+        return
+    raw = record["account_number"]
+    if raw is None:
+        user.account_number = None
+        return
+    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > 64:
+        errors.add(f"{place}.account_number", "must be a non-empty string (64 characters at most)")
+        return
+    number = raw.strip()
+    index = int(place.split("[")[1].rstrip("]"))
+    if number in seen:
+        errors.add(f"{place}.account_number", f"same as customers[{seen[number]}]")
+    seen[number] = index
+    taken = User.objects.filter(account_number=number).exclude(email__iexact=user.email)
+    if taken.exists():
+        errors.add(f"{place}.account_number", "already belongs to another customer")
+    user.account_number = number
+
+
 def _plan(data: Any, errors: _Errors) -> _Plan:
     plan = _Plan()
     if isinstance(data, list):
@@ -251,6 +276,7 @@ def _plan(data: Any, errors: _Errors) -> _Plan:
             plan.tariffs.append(planned)
 
     seen_emails: dict[str, int] = {}
+    seen_accounts: dict[str, int] = {}
     seen_references: dict[str, str] = {}
     for i, raw in enumerate(_list(data.get("customers"), "customers", errors)):
         place = f"customers[{i}]"
@@ -264,6 +290,7 @@ def _plan(data: Any, errors: _Errors) -> _Plan:
         user = User.objects.filter(email__iexact=email).first() if email else None
         user = user or User(email=email)
         user.full_name = _str(record, "full_name", place, errors, default=user.full_name)
+        _plan_account_number(record, place, user, seen_accounts, errors)
         try:
             user.full_clean(exclude=["password"], validate_unique=False)
         except ValidationError as e:

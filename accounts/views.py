@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import premise_overview_list
+from accounts.sources.base import SupplyAccountNotFound, TariffSourceError
 
 
 class SeeOther(HttpResponseRedirect):
@@ -33,5 +34,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET"])
 def home_view(request: HttpRequest) -> HttpResponse:
-    overview = premise_overview_list(customer=request.user)  # type: ignore[arg-type]
+    try:
+        overview = premise_overview_list(customer=request.user)  # type: ignore[arg-type]
+    except SupplyAccountNotFound:
+        overview = []
+    except TariffSourceError:
+        # The billing platform is down: the page still works, and says so.
+        return render(request, "accounts/home.html", {"premises": [], "source_unavailable": True})
     return render(request, "accounts/home.html", {"premises": overview})

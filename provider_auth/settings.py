@@ -306,6 +306,34 @@ RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMIT_TOKEN_PER_MINUTE = env.int("RATE_LIMIT_TOKEN_PER_MINUTE", default=120)
 RATE_LIMIT_AUTH_URI_PER_MINUTE = env.int("RATE_LIMIT_AUTH_URI_PER_MINUTE", default=60)
 
+# --- Tariff source (where supply points, contracts and tariffs come from) -----------------
+# A class implementing accounts.sources.base.TariffSource: our own database by default, or
+# accounts.sources.kraken.KrakenTariffSource to read the provider's Kraken deployment.
+TARIFF_SOURCE = env.str("TARIFF_SOURCE", default="accounts.sources.local.LocalTariffSource")
+# How long past its freshness a remembered answer may be served while the platform is down
+# (flagged stale); after that the tariff API answers 503 with Retry-After.
+TARIFF_SOURCE_MAX_STALENESS = env.int("TARIFF_SOURCE_MAX_STALENESS", default=6 * 3600)
+TARIFF_SOURCE_RETRY_AFTER = env.int("TARIFF_SOURCE_RETRY_AFTER", default=300)  # seconds
+KRAKEN_GRAPHQL_URL = env.str("KRAKEN_GRAPHQL_URL", default="https://api.octopus.energy/v1/graphql/")
+KRAKEN_REST_URL = env.str("KRAKEN_REST_URL", default="https://api.octopus.energy/v1").rstrip("/")
+# The organisation's credential, exchanged for short-lived tokens (obtainKrakenToken); one of:
+KRAKEN_ORGANIZATION_SECRET_KEY = env.str("KRAKEN_ORGANIZATION_SECRET_KEY", default="")
+KRAKEN_API_KEY = env.str("KRAKEN_API_KEY", default="")
+KRAKEN_CONNECT_TIMEOUT = env.float("KRAKEN_CONNECT_TIMEOUT", default=3.05)
+KRAKEN_READ_TIMEOUT = env.float("KRAKEN_READ_TIMEOUT", default=10.0)
+KRAKEN_RETRY_DEADLINE = env.float("KRAKEN_RETRY_DEADLINE", default=8.0)  # seconds, all tries
+KRAKEN_AGREEMENTS_TTL = env.int("KRAKEN_AGREEMENTS_TTL", default=300)  # seconds
+KRAKEN_AGREEMENTS_LOOKBACK_DAYS = env.int("KRAKEN_AGREEMENTS_LOOKBACK_DAYS", default=31)
+KRAKEN_PRICES_INCLUDE_VAT = env.bool("KRAKEN_PRICES_INCLUDE_VAT", default=True)
+KRAKEN_CURRENCY = env.str("KRAKEN_CURRENCY", default="GBP")
+KRAKEN_TIMEZONE = env.str("KRAKEN_TIMEZONE", default="Europe/London")
+KRAKEN_COUNTRY_CODE = env.str("KRAKEN_COUNTRY_CODE", default="GB")
+KRAKEN_PAGE_SIZE = env.int("KRAKEN_PAGE_SIZE", default=1500)
+# After a failed read, remembered answers are served at once (no call) for this long.
+KRAKEN_DOWN_SECONDS = env.int("KRAKEN_DOWN_SECONDS", default=30)
+# A worker keeps shared-cache entries in memory this long (never past their freshness).
+KRAKEN_MEMO_SECONDS = env.float("KRAKEN_MEMO_SECONDS", default=5.0)
+
 # --- Sandbox (a built-in FlatPeak for demos and onboarding checks) -------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 if SANDBOX_ENABLED:

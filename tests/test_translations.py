@@ -12,6 +12,7 @@ import gettext
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,21 @@ MO_FILE = LOCALE_DIR / "de" / "LC_MESSAGES" / "django.mo"
 SOURCE_DIRS = ("templates", "accounts", "provider_auth")
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards() -> Iterator[None]:
+    # A request in German leaves German active in this thread (LocaleMiddleware activates the
+    # request's language and nothing resets it); the next test on this worker would read
+    # German messages where it expects English.
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _require_gettext() -> None:
     if shutil.which("xgettext") and shutil.which("msgmerge"):
         return
-    message = "GNU gettext (xgettext, msgmerge) is needed to extract messages: apt-get install gettext"
+    message = (
+        "GNU gettext (xgettext, msgmerge) is needed to extract messages: apt-get install gettext"
+    )
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(message)
     pytest.skip(message)

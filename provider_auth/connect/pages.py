@@ -15,12 +15,15 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.charts import tariff_chart_build
 from accounts.forms import LoginForm
-from accounts.models import Premise, User
+from accounts.models import Contract, Premise, User
 from accounts.selectors import contract_get_active
+from accounts.sources import tariff_source, tariff_source_is_local
+from accounts.sources.stand_ins import contract_stand_in
 from provider_auth.connect import selectors
 from provider_auth.connect.forms import PremiseChoiceForm
 from provider_auth.connect.models import ConnectSession, FlowKind, SessionState
@@ -181,6 +184,21 @@ def unavailable(request: HttpRequest, *, retry_url: str = "", status: int = 503)
     )
 
 
+def source_unavailable(request: HttpRequest, session: ConnectSession) -> HttpResponse:
+    """The billing platform behind the tariff source cannot answer: Try again, or Cancel."""
+    return message(
+        request,
+        title=_("This service is temporarily unavailable"),
+        text=_(
+            "We could not reach our billing system to find your tariff. Nothing was shared. "
+            "Please try again in a moment."
+        ),
+        status=503,
+        session=session,
+        retry_url=step_url(session),
+    )
+
+
 def elsewhere(request: HttpRequest) -> HttpResponse:
     return message(
         request,
@@ -327,11 +345,31 @@ def consent_page(
 
 def _tariff_chart(session: ConnectSession, premise: Premise) -> Any:
     """The 24-hour price chart of the tariff that would be shared."""
-    contract = contract_get_active(premise=premise, direction=session.direction)
-    if contract is None:
-        return None
     try:
+        if tariff_source_is_local():
+            contract = contract_get_active(premise=premise, direction=session.direction)
+        else:
+            contract = _sourced_contract(session, premise)
+        if contract is None:
+            return None
         return tariff_chart_build(tariff=contract.tariff, id_prefix="consent-chart")
     except Exception:  # a chart is decoration: never let it break consent
         logger.exception("Tariff chart failed for the consent page")
         return None
+
+
+def _sourced_contract(session: ConnectSession, premise: Premise) -> Contract | None:
+    """The contract in force from the billing platform, as a stand-in model for the chart."""
+    source = tariff_source()
+    now = timezone.now()
+    term = source.contract_in_force(
+        customer=premise.customer,
+        reference=premise.reference,
+        direction=session.direction,
+        at=now,
+    )
+    if term is None:
+        return None
+    return contract_stand_in(
+        premise=premise, contract=term, tariff=source.tariff(contract=term, at=now)
+    )

@@ -9,6 +9,7 @@ secret, and the view stores it. Delivering a decision (to FlatPeak or an OAuth c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Premise, User
+from accounts.sources import tariff_source_is_local
+from accounts.sources.base import TariffSourceError
+from accounts.sources.mirror import premise_mirror_sync
 from provider_auth.audit.services import audit_record
 from provider_auth.connect import crypto
 from provider_auth.connect.errors import (
@@ -37,6 +41,7 @@ from provider_auth.connect.selectors import (
     connect_session_get_by_token,
     connect_session_is_idle,
     connect_session_premises,
+    connect_session_supply_points,
     flatpeak_oauth_client_get,
     premise_contract_term,
 )
@@ -63,6 +68,8 @@ AUDIT_EVENTS = {
     Outcome.LOGIN_FAILED: "consent.login_failed",
     Outcome.NO_TARIFF: "consent.no_tariff",
 }
+
+logger = logging.getLogger(__name__)
 
 
 class ConnectDecisionInvalid(Exception):  # noqa: N818 (reads as a sentence at the call site)
@@ -203,6 +210,17 @@ def connect_session_touch(
     return session
 
 
+def connect_session_premises_sync(*, session: ConnectSession, customer: User) -> None:
+    """With a billing platform as tariff source, record its eligible supply points as our
+    premises (idempotent: only what changed is written) so a grant can name the one chosen."""
+    if tariff_source_is_local():
+        return
+    premise_mirror_sync(
+        customer=customer,
+        points=connect_session_supply_points(session=session, customer=customer),
+    )
+
+
 def connect_session_login(*, session: ConnectSession, customer: User) -> ConnectSession:
     """The customer proved who they are; a different customer starts the choice afresh.
 
@@ -212,7 +230,14 @@ def connect_session_login(*, session: ConnectSession, customer: User) -> Connect
     if session.customer_id != customer.pk:
         session.premise = None
     if session.premise is None:
-        eligible = list(connect_session_premises(session=session, customer=customer)[:2])
+        try:
+            connect_session_premises_sync(session=session, customer=customer)
+            eligible = list(connect_session_premises(session=session, customer=customer)[:2])
+        except TariffSourceError as error:
+            # The login stands; the step page asks the billing platform again (and says it is
+            # unavailable, with Try again and Cancel, while it is).
+            logger.warning("Tariff source unavailable at login: %s", error)
+            eligible = []
         if len(eligible) == 1:
             session.premise = eligible[0]
     session.customer = customer
@@ -234,6 +259,7 @@ def connect_session_premise_choose(
     *, session: ConnectSession, customer: User, premise_reference: str
 ) -> Premise | None:
     """Select a supply point among the customer's eligible ones; None if not one of them."""
+    connect_session_premises_sync(session=session, customer=customer)
     premise = (
         connect_session_premises(session=session, customer=customer)
         .filter(reference=premise_reference)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import LoginForm
 from accounts.models import User
+from accounts.sources.base import TariffSourceError
 from provider_auth.connect import pages, selectors, services
 from provider_auth.connect.errors import (
     ConnectLinkExpired,
@@ -110,7 +111,11 @@ def _with_session(
         if refusal is not None:
             return refusal
         assert session is not None  # noqa: S101 (narrowing for the type checker)
-        return view(request, session)
+        try:
+            return view(request, session)
+        except TariffSourceError as error:
+            logger.warning("Tariff source unavailable in the connect flow: %s", error)
+            return pages.source_unavailable(request, session)
 
     return wrapper
 
@@ -263,8 +268,8 @@ def step(request: HttpRequest, session: ConnectSession) -> HttpResponse:
     customer = _customer(request, session)
     if customer is None:
         return pages.login_page(request, session, form=LoginForm())
-    premises = list(selectors.connect_session_premises(session=session, customer=customer))
-    chosen = next((p for p in premises if p.pk == session.premise_id), None)
+    premises = selectors.connect_session_premise_choices(session=session, customer=customer)
+    chosen = next((p for p in premises if p.pk and p.pk == session.premise_id), None)
     if chosen is not None:
         return pages.consent_page(
             request, session, customer, premise=chosen, several=len(premises) > 1
@@ -355,7 +360,7 @@ def address_submit(request: HttpRequest, session: ConnectSession) -> HttpRespons
     if "change" in request.POST:
         services.connect_session_premise_forget(session=session)
         return see_other(step_url(session))
-    premises = list(selectors.connect_session_premises(session=session, customer=customer))
+    premises = selectors.connect_session_premise_choices(session=session, customer=customer)
     form = PremiseChoiceForm(request.POST, premises=premises)
     if not form.is_valid():
         return pages.choose_page(request, session, form, status=400)

@@ -29,7 +29,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils import timezone
 
-from accounts.models import Contract, Direction, Pricing
+from accounts.models import Contract, Direction, Premise, Pricing
 from accounts.price_selectors import (
     LONGEST_INTERVAL,
     PublicationState,
@@ -37,6 +37,7 @@ from accounts.price_selectors import (
     tariff_price_source_state,
 )
 from accounts.prices import PriceSeries
+from accounts.sources import tariff_source
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
 from provider_auth.consent.lifecycle import grant_end_reason
 from provider_auth.oauth.bearer import (
@@ -48,7 +49,7 @@ from provider_auth.oauth.bearer import (
 from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.scopes import TARIFF_READ
 from provider_auth.ops.metrics import tariff_request_observe
-from provider_auth.tariff_api import errors, sql
+from provider_auth.tariff_api import errors, sourced, sql
 from provider_auth.tariff_api.documents import (
     documents,
     tariff_document_etag,
@@ -85,7 +86,9 @@ def tariff_endpoint(*, contracts_in_force: bool) -> Callable[[View], Callable[..
         def wrapped(request: HttpRequest) -> HttpResponse:
             started = time.perf_counter()
             try:
-                polling = _authenticate(request, at=timezone.now() if contracts_in_force else None)
+                # A billing-platform source answers contracts itself: the token alone will do.
+                wants_contracts = contracts_in_force and sourced.source_is_local()
+                polling = _authenticate(request, at=timezone.now() if wants_contracts else None)
                 allowed, retry_after = grant_poll_count(grant_id=polling.token.grant_id)
                 if not allowed:
                     raise errors.rate_limited(retry_after)
@@ -191,10 +194,18 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     output = request.GET.get("format", "provider")
     if output not in FORMATS:
         raise errors.bad_request("invalid_format", "format must be provider or flatpeak.")
+    premise = polling.token.grant.premise
+    if not sourced.source_is_local():
+        return _sourced_tariff_current(
+            request,
+            premise=premise,
+            direction=direction,
+            output=output,
+            scope=polling.token.scope,
+        )
     in_force = polling.contracts.get(direction)
     if in_force is None:
         raise errors.no_tariff()
-    premise = polling.token.grant.premise
     scope = polling.token.scope
     etag = tariff_document_etag(premise=premise, contract=in_force, output=output, scope=scope)
     if _if_none_match(request, etag):
@@ -218,6 +229,39 @@ def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
             documents.put(etag, payload)
     return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
+
+
+def _sourced_tariff_current(
+    request: HttpRequest, *, premise: Premise, direction: str, output: str, scope: str
+) -> HttpResponse:
+    """The current tariff from a billing platform's source (see `sourced`): the ETag comes from
+    the source's data versions, so a 304 costs the token, the customer and cache look-ups."""
+    customer = sourced.premise_customer(premise=premise)
+    with sourced.source_answers() as freshness:
+        contract, tariff = sourced.current_tariff_get(
+            source=tariff_source(),
+            customer=customer,
+            premise=premise,
+            direction=direction,
+            at=timezone.now(),
+        )
+    etag = sourced.sourced_document_etag(
+        premise=premise, contract=contract, tariff=tariff, output=output, scope=scope
+    )
+    if _if_none_match(request, etag):
+        return sourced.stale_mark(_not_modified(etag), freshness)
+    payload = documents.get(etag)
+    if payload is None:
+        payload = tariff_document_render(
+            contract=sourced.contract_model_build(
+                premise=premise, contract=contract, tariff=tariff
+            ),
+            output=output,
+            scope=scope,
+        )
+        documents.put(etag, payload)
+    response = _cacheable(HttpResponse(payload, content_type="application/json"), etag)
+    return sourced.stale_mark(response, freshness)
 
 
 def _instant(request: HttpRequest, name: str) -> dt.datetime:
@@ -283,6 +327,28 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         raise errors.bad_request("invalid_time_range", "end_time must be after start_time.")
     if end - start > MAX_RANGE:
         raise errors.bad_request("invalid_time_range", "The range may span at most 7 days.")
+    if not sourced.source_is_local():
+        premise = token.grant.premise
+        customer = sourced.premise_customer(premise=premise)
+        with sourced.source_answers() as freshness:
+            sourced_intervals, stand_ins, sourced_series = sourced.rate_intervals_between(
+                source=tariff_source(),
+                customer=customer,
+                premise=premise,
+                direction=direction,
+                start=start,
+                end=end,
+            )
+        body = tariff_rates_body(
+            direction=direction,
+            contracts=stand_ins,
+            start=start,
+            end=end,
+            intervals=sourced_intervals,
+            series=sourced_series,
+            output=output,
+        )
+        return sourced.stale_mark(_etag_response(request, body), freshness)
     contracts = contract_list_overlapping_fast(
         premise=token.grant.premise, direction=direction, start=start, end=end
     )

@@ -209,3 +209,23 @@ def test_a_dry_run_counts_everything_and_writes_nothing(tmp_path):
     assert "1 contracts" in out.getvalue()
     assert not User.objects.exists()
     assert not Tariff.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_billing_account_number_is_imported_and_kept_unique(tmp_path, make_customer):
+    data = copy.deepcopy(VALID)
+    data["customers"][0]["account_number"] = " A-1111AAAA "
+    run_import(tmp_path, data)
+    assert User.objects.get(email="dana@example.com").account_number == "A-1111AAAA"
+    make_customer(email="other@example.com", account_number="A-2222BBBB")
+    data["customers"][1]["account_number"] = "A-2222BBBB"
+    data["customers"][0]["account_number"] = ""
+    errors = failing_import(tmp_path, data)
+    assert errors == [
+        "customers[0].account_number: must be a non-empty string (64 characters at most)",
+        "customers[1].account_number: already belongs to another customer",
+    ]
+    data["customers"][0]["account_number"] = None
+    data["customers"][1]["account_number"] = None
+    run_import(tmp_path, data)
+    assert User.objects.get(email="dana@example.com").account_number is None
