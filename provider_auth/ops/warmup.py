@@ -21,6 +21,11 @@ logger = logging.getLogger(__name__)
 _warmed = False
 
 
+def _redis_cache_client(backend: Any) -> Any:
+    # RedisCache's client factory (built on first use; the shared counters use it too).
+    return backend._cache
+
+
 def process_warm() -> bool:
     """Import and build what every request shares, once per process. Opens no connection, so
     it is safe before a fork. Returns False when Django is not set up (nothing to warm yet)."""
@@ -43,7 +48,7 @@ def process_warm() -> bool:
     # process, on first use).
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        backend._cache  # noqa: B018
+        _redis_cache_client(backend)
     # Translation catalogs of every offered language.
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
@@ -67,10 +72,10 @@ def connections_warm() -> None:
             connection.ensure_connection()
         except Exception:
             logger.warning("warm-up: database %r unreachable", connection.alias, exc_info=True)
-    backend: Any = caches["default"]
+    backend = caches["default"]
     if isinstance(backend, RedisCache):
         try:
             # The write pool: the one the shared counters (rate and poll limits) use.
-            backend._cache.get_client(write=True).ping()
+            _redis_cache_client(backend).get_client(write=True).ping()
         except Exception:
             logger.warning("warm-up: Redis unreachable", exc_info=True)
