@@ -49,10 +49,10 @@ def process_warm() -> bool:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         _redis_cache_client(backend)
-    # Translation catalogs of every offered language.
+    # Translation catalogs of every offered language (activating one loads and merges them).
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            translation.gettext("Not found")
+            pass
     _warmed = True
     return True
 
