@@ -4,60 +4,25 @@ grants issued to it, and clients for the tariff API and the OAuth endpoints."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from accounts.models import Contract
-from provider_auth.oauth.services import IssuedTokens, grant_issue
-from provider_auth.tariff_api.documents import documents
 from tests.provider_auth.oauth.conftest import FormClient
 
-
-@pytest.fixture(autouse=True)
-def _empty_documents() -> Iterator[None]:
-    documents.clear()
-    yield
-    documents.clear()
-
-
-@pytest.fixture
-def contract(make_contract: Callable[..., Contract]) -> Contract:
-    return make_contract()
+# The tariff API's fixtures, shared: a contract, FlatPeak's client, grants issued to it, GETs.
+from tests.provider_auth.tariff_api.conftest import (  # noqa: F401
+    _empty_documents,
+    api_get,
+    contract,
+    flatpeak_client,
+    issue,
+)
 
 
 @pytest.fixture
-def flatpeak_client(make_oauth_client: Callable[..., Any]) -> Any:
-    return make_oauth_client(client_id="flatpeak", name="FlatPeak")
-
-
-@pytest.fixture
-def issue(contract: Contract, flatpeak_client: Any) -> Callable[..., tuple[Any, IssuedTokens]]:
-    def make(**kwargs: Any) -> tuple[Any, IssuedTokens]:
-        premise = kwargs.pop("premise", contract.premise)
-        return grant_issue(
-            customer=premise.customer,
-            premise=premise,
-            client=kwargs.pop("client", flatpeak_client[0]),
-            directions=kwargs.pop("directions", ["IMPORT"]),
-            **kwargs,
-        )
-
-    return make
-
-
-@pytest.fixture
-def api_get(client: Any) -> Callable[..., Any]:
-    def get(path: str, token: str | None = None, **extra: Any) -> Any:
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-        return client.get(path, secure=True, **headers, **extra)
-
-    return get
-
-
-@pytest.fixture
-def oauth_post(flatpeak_client: Any) -> Callable[..., Any]:
+def oauth_post(flatpeak_client: Any) -> Callable[..., Any]:  # noqa: F811 (the fixture)
     """POST a form to an OAuth client endpoint as FlatPeak (HTTP Basic)."""
     form_client = FormClient()
     client, secret = flatpeak_client

@@ -40,7 +40,7 @@ def issue(contract: Contract, flatpeak_client: Any) -> Callable[..., tuple[Any, 
         return grant_issue(
             customer=premise.customer,
             premise=premise,
-            client=flatpeak_client[0],
+            client=kwargs.pop("client", flatpeak_client[0]),
             directions=kwargs.pop("directions", ["IMPORT"]),
             **kwargs,
         )
