@@ -86,6 +86,8 @@ def market_rate(
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is UTC:  # rows read from the database already are: no conversion
+        return value
     if value.tzinfo is None:
         raise ValueError("prices need timezone-aware datetimes")
     return value.astimezone(UTC)
@@ -173,6 +175,9 @@ def market_indexed_intervals(
     """
     start, end = _utc(start), _utc(end)
     result: list[PriceInterval] = []
+    # market_rate's two surcharge terms per band, converted once rather than per interval (a
+    # week of quarter hours is 672 intervals); the arithmetic is market_rate's, term for term.
+    terms = [(Decimal(s.fixed), 1 + Decimal(s.percentage)) for _lo, _hi, s in bands]
     i = 0
     for valid_from, valid_to, price in sorted(wholesale, key=lambda r: r[0]):
         lo, hi = max(_utc(valid_from), start), min(_utc(valid_to), end)
@@ -184,12 +189,8 @@ def market_indexed_intervals(
         while j < len(bands) and bands[j][0] < hi:
             b_lo, b_hi = max(bands[j][0], lo), min(bands[j][1], hi)
             if b_lo < b_hi:
-                surcharge = bands[j][2]
-                rate = market_rate(
-                    wholesale_per_mwh=price,
-                    surcharge_fixed=surcharge.fixed,
-                    surcharge_percentage=surcharge.percentage,
-                )
+                fixed, factor = terms[j]
+                rate = (per_mwh_to_per_kwh(price) + fixed) * factor
                 result.append(PriceInterval(valid_from=b_lo, valid_to=b_hi, rate=rate))
             j += 1
     return result
