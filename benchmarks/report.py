@@ -59,6 +59,9 @@ def targets_evaluate(
         if service.get(ours) and service.get(theirs):
             ratio = service[theirs] / service[ours]  # throughput ratio = inverse cost ratio
             by_service = f"{ratio:.2f}× ({'met' if ratio >= factor else 'missed'})"
+        if not a:  # a target added after this run was made: say so, never "0.00×"
+            rows.append((name, "not in this run", False, by_service))
+            continue
         rows.append((name, _ratio(a, b), bool(b) and a >= factor * b, by_service))
     p99_b = float(targets.get("b_tariff_200", {}).get("p99_ms") or 0)
     rows.append(("p99 of (b) ≤ 50 ms at 32 connections", f"{p99_b:.1f} ms", 0 < p99_b <= 50, "—"))
