@@ -14,7 +14,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-suite-only-key-not-secret-5c1e9f0a7b3d2e4f6a8b0c1d2e3f")
 
 from provider_auth.settings import *  # noqa: E402, F403
-from provider_auth.settings import INSTALLED_APPS, PASSWORD_HASHERS  # noqa: E402
+from provider_auth.settings import BASE_DIR, INSTALLED_APPS, PASSWORD_HASHERS  # noqa: E402
 
 TESTING = True
 
@@ -30,6 +30,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Not the production STATIC_ROOT: tests that serve the app with production settings run
+# collectstatic into that one, and a worker scanning it while files are renamed there crashed.
+STATIC_ROOT = BASE_DIR / "test-artifacts" / "no-static-root"
 
 # The sandbox app is installed for every test (its tables and URLs exist), switched on or off
 # per test with SANDBOX_ENABLED, which each of its views checks per request.
