@@ -168,6 +168,53 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"gunicorn at {url} never became ready:\n{log.read_text()[-4000:]}")
 
 
+def served_env(
+    *, workdir: Path, database_url: str, flatpeak_url: str, **extra: str
+) -> dict[str, str]:
+    """The environment of a served instance: production settings against a fake FlatPeak."""
+    return {
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "DJANGO_SETTINGS_MODULE": "provider_auth.settings",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": f"{HOST},127.0.0.1",
+        "PUBLIC_BASE_URL": ORIGIN,
+        "DATABASE_URL": database_url,
+        "FLATPEAK_API_URL": flatpeak_url,
+        "FLATPEAK_ACCOUNT_ID": FAKE_ACCOUNT[0],
+        "FLATPEAK_API_KEY": FAKE_ACCOUNT[1],
+        "FLATPEAK_REDIRECT_HOSTS": urlsplit(FLATPEAK_RETURN).hostname or "",
+        "FLATPEAK_RETRY_DEADLINE": "5",
+        "FAST_PASSWORD_HASHER": "true",
+        "LOG_FORMAT": "json",
+        "GUNICORN_TIMEOUT": "60",
+        **extra,
+    }
+
+
+def served_app_prepare(env: dict[str, str]) -> None:
+    """Migrate, and collect the static files the production storage's manifest needs."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+    )
+    # One collectstatic at a time: every served test writes the same folder.
+    with open(Path(tempfile.gettempdir()) / "provider-auth-collectstatic.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            timeout=300,
+        )
+
+
 @pytest.fixture(scope="module")
 def cluster_extra_env() -> dict[str, str]:
     """More settings for both instances; a test module overrides it (e.g. an identity provider)."""
@@ -184,47 +231,17 @@ def cluster(
     redis_url = _redis_url()
     _recreate_database(admin_url, name)
     workdir = tmp_path_factory.mktemp("scaleout")
-    env = {
-        "PATH": f"{BIN}:/usr/bin:/bin",
-        "HOME": str(workdir),
-        "DJANGO_SETTINGS_MODULE": "provider_auth.settings",
-        "PYTHONPATH": str(ROOT),
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": f"{HOST},127.0.0.1",
-        "PUBLIC_BASE_URL": ORIGIN,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CACHE_KEY_PREFIX": f"scaleout-{secrets.token_hex(4)}",
-        "FLATPEAK_API_URL": fake_flatpeak.url,
-        "FLATPEAK_ACCOUNT_ID": FAKE_ACCOUNT[0],
-        "FLATPEAK_API_KEY": FAKE_ACCOUNT[1],
-        "FLATPEAK_REDIRECT_HOSTS": urlsplit(FLATPEAK_RETURN).hostname or "",
-        "FLATPEAK_RETRY_DEADLINE": "5",
-        "FAST_PASSWORD_HASHER": "true",
-        "LOG_FORMAT": "json",
-        "LOGIN_FAILURE_LIMIT": "5",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_TIMEOUT": "60",
+    env = served_env(
+        workdir=workdir,
+        database_url=database_url,
+        flatpeak_url=fake_flatpeak.url,
+        REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=f"scaleout-{secrets.token_hex(4)}",
+        LOGIN_FAILURE_LIMIT="5",
+        GUNICORN_WORKERS="2",
         **cluster_extra_env,
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=300,
     )
-    # The production static storage needs the manifest; one collectstatic at a time.
-    with open(Path(tempfile.gettempdir()) / "provider-auth-collectstatic.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            timeout=300,
-        )
+    served_app_prepare(env)
     seed_out = subprocess.run(
         [sys.executable, str(ROOT / "tests/scaleout/seed.py"), "seed"],
         env=env,

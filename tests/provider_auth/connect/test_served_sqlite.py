@@ -7,19 +7,13 @@ SQLite is the README's default; concurrent taps and refreshes must neither fail 
 
 from __future__ import annotations
 
-import fcntl
 import os
-import secrets
 import subprocess
-import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -27,8 +21,6 @@ from tests.fakes.flatpeak import FakeFlatPeak, serving
 from tests.scaleout.conftest import (
     BIN,
     FAKE_ACCOUNT,
-    FLATPEAK_RETURN,
-    HOST,
     ORIGIN,
     ROOT,
     Browser,
@@ -37,6 +29,8 @@ from tests.scaleout.conftest import (
     free_port,
     local_path,
     new_connect_token,
+    served_app_prepare,
+    served_env,
 )
 
 pytestmark = pytest.mark.slow
@@ -58,41 +52,12 @@ def flatpeak() -> Iterator[FakeFlatPeak]:
 def served(flatpeak: FakeFlatPeak, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """One gunicorn instance, 3 workers × 4 threads, on a fresh SQLite file."""
     workdir = tmp_path_factory.mktemp("served-sqlite")
-    env = {
-        "PATH": f"{BIN}:/usr/bin:/bin",
-        "HOME": str(workdir),
-        "DJANGO_SETTINGS_MODULE": "provider_auth.settings",
-        "PYTHONPATH": str(ROOT),
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": f"{HOST},127.0.0.1",
-        "PUBLIC_BASE_URL": ORIGIN,
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "FLATPEAK_API_URL": flatpeak.url,
-        "FLATPEAK_ACCOUNT_ID": FAKE_ACCOUNT[0],
-        "FLATPEAK_API_KEY": FAKE_ACCOUNT[1],
-        "FLATPEAK_REDIRECT_HOSTS": urlsplit(FLATPEAK_RETURN).hostname or "",
-        "FLATPEAK_RETRY_DEADLINE": "5",
-        "FAST_PASSWORD_HASHER": "true",
-        "LOG_FORMAT": "json",
-        "GUNICORN_TIMEOUT": "60",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=300,
+    env = served_env(
+        workdir=workdir,
+        database_url=f"sqlite:///{workdir / 'db.sqlite3'}",
+        flatpeak_url=flatpeak.url,
     )
-    with open(Path(tempfile.gettempdir()) / "provider-auth-collectstatic.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            timeout=300,
-        )
+    served_app_prepare(env)
     seed = Cluster(instances=[], env=env, seed={}, flatpeak=flatpeak, logs=[]).manage("seed")
     port = free_port()
     log = workdir / "gunicorn.log"
