@@ -44,6 +44,7 @@ def contract_term_from_model(contract: Contract) -> ContractTerm:
         version=(
             f"{contract.pk}.{_stamp(contract.updated_at)}.{_stamp(contract.tariff.updated_at)}"
         ),
+        updated_at=contract.updated_at,
     )
 
 
@@ -83,6 +84,7 @@ def tariff_definition_from_model(tariff: Tariff) -> TariffDefinition:
         rules=rules,
         bidding_zone=tariff.bidding_zone,
         version=f"{_stamp(tariff.updated_at)}.{data_version(fields)}",
+        updated_at=tariff.updated_at,
     )
 
 

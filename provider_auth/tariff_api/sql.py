@@ -142,6 +142,7 @@ PREMISE = _Columns(
     "p",
     (
         "id",
+        "customer_id",
         "reference",
         "address_line1",
         "address_line2",

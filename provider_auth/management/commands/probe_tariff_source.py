@@ -24,8 +24,8 @@ from accounts.sources.base import (
     TariffSourceUnavailable,
     freshness_scope,
 )
+from accounts.sources.stand_ins import contract_stand_in
 from provider_auth.tariff_api.documents import tariff_document_render
-from provider_auth.tariff_api.sourced import contract_model_build
 
 
 def _customer(account: str) -> User:
@@ -132,9 +132,7 @@ class Command(BaseCommand):
             for rule in tariff.rules:
                 self.stdout.write(f"    {rule.valid_from}–{rule.valid_to} {rule.unit_rate}/kWh")
             point = next(p for p in points if p.reference == reference)
-            document = contract_model_build(
-                premise=_premise(point), contract=contract, tariff=tariff
-            )
+            document = contract_stand_in(premise=_premise(point), contract=contract, tariff=tariff)
             for output in ("provider", "flatpeak"):
                 body = tariff_document_render(contract=document, output=output).decode()
                 self.stdout.write(f"  GET /api/v1/tariff?format={output} would answer: {body}")
