@@ -174,6 +174,8 @@ class TariffDefinition:
     `valid_until` is when this definition may stop being right (a price change the source
     announced), None when unknown. `version` changes whenever anything here changes;
     `updated_at` is when the source last changed it (None when it does not say).
+    `prices_publish_time`: when a priced tariff's next-day prices usually appear, local time
+    (None: the server's `PRICES_PUBLISH_TIME`), which sets `next_update`.
     """
 
     key: str
@@ -189,6 +191,7 @@ class TariffDefinition:
     valid_until: dt.datetime | None = None
     version: str = ""
     updated_at: dt.datetime | None = None
+    prices_publish_time: dt.time | None = None
 
 
 def data_version(value: Any) -> str:

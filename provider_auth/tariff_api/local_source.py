@@ -21,17 +21,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from accounts.models import Premise, Pricing, Tariff
+from accounts.models import Premise, Pricing
 from accounts.price_selectors import LONGEST_INTERVAL, PublicationState, price_series_build
 from accounts.prices import PriceSeries
 from accounts.sources.base import ContractTerm, CustomerLike, TariffDefinition, TariffSourceError
 from accounts.sources.local import (
     LocalTariffSource,
-    contract_term_from_model,
+    contract_term_of,
     tariff_definition_from_model,
+    tariff_definition_of,
 )
 from provider_auth.tariff_api import sql
-from provider_auth.tariff_api.selectors import rules_cache_fill, tariff_get_with_rules
+from provider_auth.tariff_api.selectors import tariff_get_with_rules
 
 
 def _stamp(value: dt.datetime | None) -> str:
@@ -76,7 +77,7 @@ class PollingLocalTariffSource(LocalTariffSource):
         self._in_force: dict[str, sql.ContractRow] | None = None
         if in_force is not None:
             self._in_force = {row.direction: row for row in in_force}
-        self._tariffs: dict[str, Tariff] = {}
+        self._tariffs: dict[str, TariffDefinition] = {}
 
     def _ours(self, customer: CustomerLike, reference: str) -> bool:
         return customer.pk == self._customer_pk and reference == self._premise.reference
@@ -105,33 +106,35 @@ class PollingLocalTariffSource(LocalTariffSource):
                 customer=customer, reference=reference, direction=direction, start=start, end=end
             )
         terms = []
-        for contract, rules in sql.contracts_overlapping_fetch(
-            premise=self._premise, direction=direction, start=start, end=end
+        for found in sql.contracts_overlapping_fetch(
+            premise_id=self._premise.pk, direction=direction, start=start, end=end
         ):
-            rules_cache_fill(contract.tariff, rules)
-            self._tariffs[str(contract.tariff_id)] = contract.tariff
-            terms.append(contract_term_from_model(contract))
+            found.contract.direction = direction
+            found.contract.tariff_id = found.tariff.pk
+            terms.append(
+                contract_term_of(
+                    found.contract, reference=reference, tariff_updated_at=found.tariff.updated_at
+                )
+            )
+            key = str(found.tariff.pk)
+            if key not in self._tariffs:
+                self._tariffs[key] = tariff_definition_of(found.tariff, rules=found.rules)
         return terms
 
-    def _tariff_model(self, contract: ContractTerm) -> Tariff:
-        tariff = self._tariffs.get(contract.tariff_key)
-        if tariff is None:
+    def tariff(self, *, contract: ContractTerm, at: dt.datetime) -> TariffDefinition:
+        definition = self._tariffs.get(contract.tariff_key)
+        if definition is None:
             # One query, where `LocalTariffSource` prefetches the rules with a second.
             tariff = tariff_get_with_rules(tariff_id=int(contract.tariff_key))
             if tariff is None:  # deleted since the contract was read: contracts PROTECT it
                 raise TariffSourceError(f"tariff {contract.tariff_key} no longer exists")
-            self._tariffs[contract.tariff_key] = tariff
-        return tariff
-
-    def tariff(self, *, contract: ContractTerm, at: dt.datetime) -> TariffDefinition:
-        tariff = self._tariff_model(contract)
-        definition = tariff_definition_from_model(tariff)
+            definition = self._tariffs[contract.tariff_key] = tariff_definition_from_model(tariff)
         row = (self._in_force or {}).get(contract.direction)
         if (
             contract.tariff_version
             and row is not None
             and str(row.tariff_id) == contract.tariff_key
-            and tariff.updated_at == row.tariff_updated_at
+            and definition.updated_at == row.tariff_updated_at
         ):
             # The tariff read now is the one query 1 versioned: it carries that version, so a
             # document made of it is filed under the ETag the poll answered with.
@@ -146,11 +149,18 @@ class PollingLocalTariffSource(LocalTariffSource):
         end: dt.datetime,
         now: dt.datetime | None = None,
     ) -> PriceSeries:
-        tariff = self._tariff_model(contract)
+        tariff = self.tariff(contract=contract, at=start)
         if tariff.pricing == Pricing.SCHEDULE:
             raise ValueError("a schedule tariff has no price series; price it by its rules")
         # One query: the series' publication state with the rows that reach into the range.
-        state, rows = sql.price_series_fetch(tariff=tariff, start=start - LONGEST_INTERVAL, end=end)
+        state, rows = sql.price_series_fetch(
+            pricing=tariff.pricing,
+            tariff_id=int(tariff.key),
+            zone=tariff.bidding_zone,
+            currency=tariff.currency,
+            start=start - LONGEST_INTERVAL,
+            end=end,
+        )
         days, versions, last_updated, published_until = state
         return price_series_build(
             tariff=tariff,

@@ -89,26 +89,6 @@ def contract_list_overlapping(
     return list(contracts.values())
 
 
-def contract_list_overlapping_fast(
-    *, premise: Premise, direction: str, start: dt.datetime, end: dt.datetime
-) -> list[Contract]:
-    """`contract_list_overlapping` for a range with end > start, through hand-written SQL
-    (`sql.contracts_overlapping_fetch`): the same contracts, tariffs and rules, one query."""
-    contracts = []
-    for contract, rules in sql.contracts_overlapping_fetch(
-        premise=premise, direction=direction, start=start, end=end
-    ):
-        rules_cache_fill(contract.tariff, rules)
-        contracts.append(contract)
-    return contracts
-
-
-def contract_get_current(*, premise: Premise, direction: str, at: dt.datetime) -> Contract | None:
-    """The contract in force at `at` (the latest-starting one, should two ever overlap)."""
-    found = contract_list_overlapping(premise=premise, direction=direction, start=at, end=at)
-    return found[-1] if found else None
-
-
 # --- Query 1: the bearer token and what the tariff document's version depends on --------------
 
 
