@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Count, Max, Sum
@@ -74,7 +75,24 @@ def tariff_price_source_state(*, tariff: Tariff, region: str = "") -> Publicatio
     return price_publication_state(tariff=tariff, region=region)
 
 
-def tariff_publish_time(*, tariff: Tariff) -> dt.time:
+class SeriesTariff(Protocol):
+    """What pricing a series reads of its tariff (a `Tariff` or a source's `TariffDefinition`;
+    a market-indexed tariff's surcharge bands are its rules)."""
+
+    @property
+    def pricing(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def prices_publish_time(self) -> dt.time | None: ...
+
+    @property
+    def rules(self) -> Any: ...
+
+
+def tariff_publish_time(*, tariff: SeriesTariff) -> dt.time:
     """When the tariff's next-day prices usually appear, local time (its own or the default)."""
     if tariff.prices_publish_time is not None:
         return tariff.prices_publish_time
@@ -119,7 +137,7 @@ def tariff_prices_between(
 
 def price_series_build(
     *,
-    tariff: Tariff,
+    tariff: SeriesTariff,
     state: PublicationState,
     rows: list[tuple[dt.datetime, dt.datetime, Decimal]],
     start: dt.datetime,

@@ -118,7 +118,11 @@ class ContractTerm:
     """A supply point's tariff in one direction for a period (`end_at` exclusive, None = open).
 
     `tariff_key` identifies the tariff in the source (a tariff code, our tariff's id);
-    `version` changes whenever anything of the contract changes (for ETags).
+    `version` changes whenever anything of the contract changes (for ETags). `tariff_version`:
+    the version of the tariff in force now and of its published prices, when the source read
+    it with the contract ("" when not: ask `tariff` and `prices_between`), so a poll that
+    changed nothing is answered without them. `updated_at`: when the source last changed the
+    contract, None when it does not say.
     """
 
     supply_point_reference: str
@@ -127,6 +131,8 @@ class ContractTerm:
     end_at: dt.datetime | None
     tariff_key: str
     version: str
+    tariff_version: str = ""
+    updated_at: dt.datetime | None = None
 
     def in_force_at(self, at: dt.datetime) -> bool:
         return self.start_at <= at and (self.end_at is None or at < self.end_at)
@@ -166,7 +172,10 @@ class TariffDefinition:
     `pricing` is one of PRICINGS: `schedule` tariffs price every instant by `rules`; the prices
     of `published` and `market_indexed` ones come from the source's `prices_between`.
     `valid_until` is when this definition may stop being right (a price change the source
-    announced), None when unknown. `version` changes whenever anything here changes.
+    announced), None when unknown. `version` changes whenever anything here changes;
+    `updated_at` is when the source last changed it (None when it does not say).
+    `prices_publish_time`: when a priced tariff's next-day prices usually appear, local time
+    (None: the server's `PRICES_PUBLISH_TIME`), which sets `next_update`.
     """
 
     key: str
@@ -181,6 +190,8 @@ class TariffDefinition:
     region: str = ""
     valid_until: dt.datetime | None = None
     version: str = ""
+    updated_at: dt.datetime | None = None
+    prices_publish_time: dt.time | None = None
 
 
 def data_version(value: Any) -> str:

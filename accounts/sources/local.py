@@ -8,7 +8,9 @@ reference is the premise's reference, a contract is in force from `start_at` (in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -35,21 +37,38 @@ def _stamp(value: dt.datetime | None) -> int:
 
 def contract_term_from_model(contract: Contract) -> ContractTerm:
     """A stored contract as the interface's value (reads `contract.premise` and `.tariff`)."""
+    return contract_term_of(
+        contract,
+        reference=contract.premise.reference,
+        tariff_updated_at=contract.tariff.updated_at,
+    )
+
+
+def contract_term_of(
+    contract: Any, *, reference: str, tariff_updated_at: dt.datetime | None
+) -> ContractTerm:
+    """The interface's value of a contract's stored fields, read as attributes (a `Contract`,
+    or a row read without building one)."""
     return ContractTerm(
-        supply_point_reference=contract.premise.reference,
+        supply_point_reference=reference,
         direction=contract.direction,
         start_at=contract.start_at,
         end_at=contract.end_at,
         tariff_key=str(contract.tariff_id),
-        version=(
-            f"{contract.pk}.{_stamp(contract.updated_at)}.{_stamp(contract.tariff.updated_at)}"
-        ),
+        version=f"{contract.pk}.{_stamp(contract.updated_at)}.{_stamp(tariff_updated_at)}",
+        updated_at=contract.updated_at,
     )
 
 
 def tariff_definition_from_model(tariff: Tariff) -> TariffDefinition:
     """A stored tariff as the interface's value (reads `tariff.rules.all()`)."""
-    rules = RuleSet(
+    return tariff_definition_of(tariff, rules=tariff.rules.all())
+
+
+def tariff_definition_of(tariff: Any, *, rules: Iterable[Any]) -> TariffDefinition:
+    """The interface's value of a tariff's stored fields and rules, read as attributes (a
+    `Tariff` and its `TariffRule`s, or rows read without building models)."""
+    rule_set = RuleSet(
         RateRule(
             months=list(rule.months),
             weekdays=list(rule.weekdays),
@@ -60,7 +79,7 @@ def tariff_definition_from_model(tariff: Tariff) -> TariffDefinition:
             surcharge_fixed=Decimal(rule.surcharge_fixed),
             surcharge_percentage=Decimal(rule.surcharge_percentage),
         )
-        for rule in sorted(tariff.rules.all(), key=lambda r: (r.valid_from, r.pk or 0))
+        for rule in sorted(rules, key=lambda r: (r.valid_from, r.pk or 0))
     )
     fields = [
         tariff.name,
@@ -70,7 +89,7 @@ def tariff_definition_from_model(tariff: Tariff) -> TariffDefinition:
         tariff.pricing,
         tariff.prices_include_vat,
         tariff.bidding_zone,
-        [repr(rule) for rule in rules],
+        [repr(rule) for rule in rule_set],
     ]
     return TariffDefinition(
         key=str(tariff.pk),
@@ -80,9 +99,11 @@ def tariff_definition_from_model(tariff: Tariff) -> TariffDefinition:
         pricing=tariff.pricing,
         prices_include_vat=tariff.prices_include_vat,
         standing_charge=Decimal(tariff.standing_charge),
-        rules=rules,
+        rules=rule_set,
         bidding_zone=tariff.bidding_zone,
         version=f"{_stamp(tariff.updated_at)}.{data_version(fields)}",
+        updated_at=tariff.updated_at,
+        prices_publish_time=tariff.prices_publish_time,
     )
 
 

@@ -34,6 +34,7 @@ def tariff_stand_in(*, tariff: TariffDefinition) -> Tariff:
         prices_include_vat=tariff.prices_include_vat,
         bidding_zone=tariff.bidding_zone,
     )
+    model.updated_at = tariff.updated_at  # type: ignore[assignment]  # None: the source did not say
     rules = [
         TariffRule(
             tariff=model,
@@ -59,10 +60,12 @@ def contract_stand_in(
     *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition
 ) -> Contract:
     """A `Contract` with its premise, its `Tariff` and the tariff's rules filled in."""
-    return Contract(
+    model = Contract(
         premise=premise,
         tariff=tariff_stand_in(tariff=tariff),
         direction=contract.direction,
         start_at=contract.start_at,
         end_at=contract.end_at,
     )
+    model.updated_at = contract.updated_at  # type: ignore[assignment]  # None: the source did not say
+    return model

@@ -25,7 +25,6 @@ ETags in every worker, because the ETag is a pure function of stored data.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -33,11 +32,11 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from accounts.models import Contract, Premise
+from accounts.models import Contract
 from accounts.price_selectors import PublicationState
+from accounts.prices import PriceSeries
 from provider_auth.oauth.scopes import ADDRESS_READ, CONTRACT_READ, SCOPES_SUPPORTED
 from provider_auth.tariff_api.formats import tariff_to_flatpeak, tariff_to_provider_json
-from provider_auth.tariff_api.selectors import ContractInForce
 
 # The document's wire format. Bump it in the same commit as any change to the bytes a stored
 # tariff renders to: a field added, renamed or reformatted here, in
@@ -53,7 +52,7 @@ def _iso(value: Any) -> str:
     return "" if value is None else value.isoformat()
 
 
-def _withheld(scope: str) -> tuple[str, ...]:
+def document_withheld(scope: str) -> tuple[str, ...]:
     """The data types `scope` does not cover, in a fixed order."""
     granted = set(scope.split())
     return tuple(s for s in (CONTRACT_READ, ADDRESS_READ) if s not in granted)
@@ -63,7 +62,7 @@ def document_scope_filter(body: dict[str, Any], *, scope: str) -> dict[str, Any]
     """`body` (either format) without what `scope` does not cover: the contract dates without
     `contract:read`, the postal address without `address:read` (the premise reference stays:
     it names the supply point the grant is for, which the partner already holds)."""
-    withheld = _withheld(scope)
+    withheld = document_withheld(scope)
     if CONTRACT_READ in withheld:
         body.pop("contract_start_date", None)
         body.pop("contract_end_date", None)
@@ -72,41 +71,12 @@ def document_scope_filter(body: dict[str, Any], *, scope: str) -> dict[str, Any]
     return body
 
 
-def tariff_document_etag(
-    *, premise: Premise, contract: ContractInForce, output: str, scope: str = FULL_SCOPE
-) -> str:
-    """The strong ETag of the tariff document of `contract` at `premise` in format `output`,
-    as `scope` lets it be shown."""
-    parts = [
-        str(DOCUMENT_SCHEMA_VERSION),
-        output,
-        contract.direction,
-        str(contract.pk),
-        _iso(contract.start_at),
-        _iso(contract.end_at),
-        _iso(contract.updated_at),
-        str(contract.tariff_id),
-        _iso(contract.tariff_updated_at),
-        *contract.tariff_fields,
-        contract.publication_tag or "",
-        str(premise.pk),
-        *(str(v) for v in premise.postal_address().values()),
-        premise.reference,
-        _iso(premise.updated_at),
-    ]
-    withheld = _withheld(scope)
-    if withheld:  # appended only when restricted: a full document keeps the ETag it had
-        parts.append("withheld:" + ",".join(withheld))
-    # \x1f (unit separator) never occurs in these values: no two versions join alike.
-    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
-
-
 def tariff_document_render(
     *,
     contract: Contract,
     output: str,
     scope: str = FULL_SCOPE,
-    publication: PublicationState | None = None,
+    publication: PublicationState | PriceSeries | None = None,
 ) -> bytes:
     """The JSON body of the tariff document (`contract` with its tariff and rules loaded), with
     only the data types `scope` covers; `publication`: its price series' state, for a published

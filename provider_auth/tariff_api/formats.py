@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -65,7 +65,7 @@ def _rules_of(tariff: Tariff) -> list[Any]:
 
 
 def tariff_to_provider_json(
-    *, contract: Contract, publication: PublicationState | None = None
+    *, contract: Contract, publication: PublicationState | PriceSeries | None = None
 ) -> dict[str, Any]:
     """Our own documented tariff format (what the tariff API returns by default).
 
@@ -153,7 +153,7 @@ def rates_href(*, output: str) -> str:
 
 
 def tariff_pricing_fields(
-    *, tariff: Tariff, publication: PublicationState | None, output: str = "provider"
+    *, tariff: Tariff, publication: PublicationState | PriceSeries | None, output: str = "provider"
 ) -> dict[str, Any]:
     """How the tariff is priced: the fields both formats share (see the format docstrings)."""
     published: dict[str, Any] | None = None
@@ -271,7 +271,7 @@ def tariff_flatpeak_schedule(
 
 
 def tariff_to_flatpeak(
-    *, contract: Contract, publication: PublicationState | None = None
+    *, contract: Contract, publication: PublicationState | PriceSeries | None = None
 ) -> dict[str, Any]:
     """FlatPeak's tariff element for a contract.
 
@@ -338,10 +338,30 @@ def tariff_to_flatpeak(
     }
 
 
+class RatesTariff(Protocol):
+    """What the rates body reads of each tariff in force over the range (a `Tariff` or a
+    source's `TariffDefinition`)."""
+
+    @property
+    def pricing(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def prices_include_vat(self) -> bool: ...
+
+    @property
+    def updated_at(self) -> dt.datetime | None: ...
+
+
 def tariff_rates_body(
     *,
     direction: str,
-    contracts: Sequence[Contract],
+    tariffs: Sequence[RatesTariff],
     start: dt.datetime,
     end: dt.datetime,
     intervals: Sequence[RateInterval],
@@ -349,7 +369,8 @@ def tariff_rates_body(
     output: str = "provider",
 ) -> dict[str, Any]:
     """The `/api/v1/tariff/rates` body: `intervals` of [start, end), priced in the currency and
-    time zone of the tariff in force at the end of the range (the last of `contracts`).
+    time zone of the tariff in force at the end of the range (the last of `tariffs`, those in
+    force over the range in order).
 
     `series`: what is known of the last published or market-indexed tariff in the range (None
     when every contract is a schedule). Besides the prices, both formats say how fresh they are:
@@ -358,13 +379,9 @@ def tariff_rates_body(
     `published_until` (how far the published prices reach; null for a schedule, whose rates
     are known throughout). `output` "flatpeak" is FlatPeak's `TariffRate` shape.
     """
-    tariff = contracts[-1].tariff
+    tariff = tariffs[-1]
     # A schedule's prices change when it is edited; a series' when a day is published.
-    changes = [
-        c.tariff.updated_at
-        for c in contracts
-        if c.tariff.pricing == Pricing.SCHEDULE and c.tariff.updated_at
-    ]
+    changes = [t.updated_at for t in tariffs if t.pricing == Pricing.SCHEDULE and t.updated_at]
     if series is not None and series.last_updated is not None:
         changes.append(series.last_updated)
     freshness = {

@@ -33,7 +33,7 @@ from provider_auth.oauth.models import AccessToken
 from provider_auth.tariff_api import sql
 
 
-def _rules_cache_fill(tariff: Any, rules: list[TariffRule]) -> None:
+def rules_cache_fill(tariff: Any, rules: list[TariffRule]) -> None:
     # What django.db.models.query.prefetch_one_level does for a reverse foreign key.
     queryset = tariff.rules.all()
     queryset._result_cache = rules
@@ -85,68 +85,29 @@ def contract_list_overlapping(
             rules[row.contract_pk] = []
         rules[row.contract_pk].append(row)
     for pk, contract in contracts.items():
-        _rules_cache_fill(contract.tariff, rules[pk])
+        rules_cache_fill(contract.tariff, rules[pk])
     return list(contracts.values())
-
-
-def contract_list_overlapping_fast(
-    *, premise: Premise, direction: str, start: dt.datetime, end: dt.datetime
-) -> list[Contract]:
-    """`contract_list_overlapping` for a range with end > start, through hand-written SQL
-    (`sql.contracts_overlapping_fetch`): the same contracts, tariffs and rules, one query."""
-    contracts = []
-    for contract, rules in sql.contracts_overlapping_fetch(
-        premise=premise, direction=direction, start=start, end=end
-    ):
-        _rules_cache_fill(contract.tariff, rules)
-        contracts.append(contract)
-    return contracts
-
-
-def contract_get_current(*, premise: Premise, direction: str, at: dt.datetime) -> Contract | None:
-    """The contract in force at `at` (the latest-starting one, should two ever overlap)."""
-    found = contract_list_overlapping(premise=premise, direction=direction, start=at, end=at)
-    return found[-1] if found else None
 
 
 # --- Query 1: the bearer token and what the tariff document's version depends on --------------
 
 
 @dataclass(frozen=True)
-class ContractInForce:
-    """A contract in force and every stored value its tariff document is made of, except the
-    rate rules: those are covered by `tariff_updated_at`, which every write of a rule set bumps
-    (`accounts.services.tariff_save_with_rules`, the admin's tariff form, the importer)."""
-
-    pk: int
-    direction: str
-    start_at: dt.datetime
-    end_at: dt.datetime | None
-    updated_at: dt.datetime
-    tariff_id: int
-    tariff_updated_at: dt.datetime
-    # name, currency, timezone, standing charge, pricing, VAT flag, bidding zone as stored: a
-    # queryset.update() that skips auto_now still changes the version.
-    tariff_fields: tuple[str, ...]
-    pricing: str = Pricing.SCHEDULE
-    # The publication tag of the tariff's price series (None for a schedule tariff): in the
-    # ETag, so a newly published day makes a new version.
-    publication_tag: str | None = None
-
-
-@dataclass(frozen=True)
 class PollingToken:
     """An access token loaded with its grant, the grant's client and premise (`token.grant`,
-    `.client`, `.premise`), and the premise's contracts in force by direction."""
+    `.client`, `.premise`) and, when asked for at an instant `at`, the premise's contracts in
+    force then with their tariffs' versions (`in_force`, oldest start first; None when not
+    asked)."""
 
     token: AccessToken
-    contracts: dict[str, ContractInForce]
+    at: dt.datetime | None = None
+    in_force: tuple[sql.ContractRow, ...] | None = None
 
 
 def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> PollingToken | None:
     """The access token stored under `token_hash` with its grant, client and premise, and —
-    when `at` is given — the premise's contracts in force at `at` (one per direction: the
-    latest-starting, should two ever overlap). One query; None when no such token exists.
+    when `at` is given — the premise's contracts in force at `at`. One query; None when no such
+    token exists.
 
     The token is *not* validated here: see `provider_auth.oauth.server.access_token_validate`.
     Hand-written SQL (`sql.polling_token_fetch`): the ORM's version of this query costs several
@@ -156,53 +117,22 @@ def access_token_get_for_polling(*, token_hash: str, at: dt.datetime | None) -> 
     if found is None:
         return None
     token, rows = found
-    contracts: dict[str, ContractInForce] = {}
-    for row in rows:  # ordered by start: the latest start wins
-        contracts[row.direction] = ContractInForce(
-            pk=row.pk,
-            direction=row.direction,
-            start_at=row.start_at,
-            end_at=row.end_at,
-            updated_at=row.updated_at,
-            tariff_id=row.tariff_id,
-            tariff_updated_at=row.tariff_updated_at,
-            tariff_fields=row.tariff_fields,
-            pricing=row.pricing,
-            publication_tag=row.publication_tag,
-        )
-    return PollingToken(token=token, contracts=contracts)
+    return PollingToken(token=token, at=at, in_force=None if at is None else tuple(rows))
 
 
-# --- Query 2 of /api/v1/tariff: the rules of the contract's tariff ---------------------------
+# --- A tariff with its rules, for a document -------------------------------------------------
 
 
-def contract_get_with_rules(*, premise: Premise, contract: ContractInForce) -> Contract | None:
-    """`contract` as a `Contract` whose tariff and `tariff.rules.all()` are loaded (one query).
-
-    None when a schedule tariff has no rules (no document can be made of it). The tariff may have
-    changed since query 1 read its version: compare `tariff.updated_at` before filing the
-    document under that version.
-    """
-    rules = list(TariffRule.objects.select_related("tariff").filter(tariff_id=contract.tariff_id))
+def tariff_get_with_rules(*, tariff_id: int) -> Tariff | None:
+    """The tariff whose `rules.all()` is loaded — one query while it has rules (every schedule
+    and market-indexed tariff), two for a published-prices tariff without any."""
+    rules = list(TariffRule.objects.select_related("tariff").filter(tariff_id=tariff_id))
     tariff: Tariff | None
     if rules:
         tariff = rules[0].tariff
     else:
-        # A published-prices tariff needs no rules (its rates are the series): one more query.
-        found = Tariff.objects.filter(pk=contract.tariff_id).exclude(pricing=Pricing.SCHEDULE)
-        tariff = found.first()
-        if tariff is None:
+        tariff = Tariff.objects.filter(pk=tariff_id).exclude(pricing=Pricing.SCHEDULE).first()
+        if tariff is None:  # gone, or a schedule with no rules: no document can be made of it
             return None
-    _rules_cache_fill(tariff, rules)
-    built = Contract(
-        pk=contract.pk,
-        premise=premise,
-        tariff=tariff,
-        direction=contract.direction,
-        start_at=contract.start_at,
-        end_at=contract.end_at,
-        updated_at=contract.updated_at,
-    )
-    built._state.adding = False
-    built._state.db = "default"
-    return built
+    rules_cache_fill(tariff, rules)
+    return tariff

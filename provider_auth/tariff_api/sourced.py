@@ -1,11 +1,12 @@
-"""The tariff API answered from a tariff source other than our own database (e.g. Kraken).
+"""The tariff API's reads through the configured tariff source (`accounts.sources`).
 
-With the default `LocalTariffSource` the views keep their folded poll query (the token, the
-contracts in force and their versions in one round trip), which is that source's behaviour with
-the query budget kept. With any other source the grant's premise names the supply point (its
-reference) and the premise's customer the account (`account_number`); contracts, tariffs and
-prices come from the source — from the shared cache while fresh — and are rendered by the same
-wire formats, through unsaved model instances, so FlatPeak receives exactly the same shapes.
+Every request asks the source the same questions, whichever it is: the contract in force, the
+contracts overlapping a range, a contract's tariff, a tariff's prices. The grant's premise names
+the supply point (its reference) and the premise's customer the account. With our own database
+as the source, one request's source is a `PollingLocalTariffSource` that answers from what
+query 1 already read (`local_source`); any other source answers from its platform or from the
+shared cache while fresh. Either way the answers become unsaved model instances
+(`accounts.sources.stand_ins`) for the same wire formats, so FlatPeak receives the same shapes.
 
 When the source answers from remembered data (its platform is down), responses say so in the
 `Tariff-Source-Stale` header (seconds since the data was fetched). When it cannot answer at all,
@@ -21,7 +22,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from http import HTTPStatus
 
 from django.conf import settings
@@ -29,11 +29,12 @@ from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 
-from accounts.models import Contract, Premise, User
+from accounts.models import Premise, User
 from accounts.prices import PriceSeries
-from accounts.sources import tariff_source_is_local
+from accounts.sources import tariff_source, tariff_source_is_local
 from accounts.sources.base import (
     ContractTerm,
+    CustomerLike,
     Freshness,
     SupplyAccountNotFound,
     TariffDefinition,
@@ -43,10 +44,11 @@ from accounts.sources.base import (
     TariffSourceUnavailable,
     freshness_scope,
 )
-from accounts.sources.stand_ins import contract_stand_in
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
 from provider_auth.tariff_api import errors
-from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION
+from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION, document_withheld
+from provider_auth.tariff_api.local_source import PollingLocalTariffSource
+from provider_auth.tariff_api.selectors import PollingToken
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ def _q(name: str) -> str:
 
 
 STALE_HEADER = "Tariff-Source-Stale"
+# The range asked of a priced tariff's source for its document: its series' state comes with
+# any range, the shorter the fewer rows.
+SHORTEST_RANGE = dt.timedelta(minutes=15)
 
 
 def source_is_local() -> bool:
@@ -148,70 +153,90 @@ def premise_customer(*, premise: Premise) -> SourceCustomer:
     return customer
 
 
-def contract_model_build(
-    *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition
-) -> Contract:
-    """An unsaved `Contract` with its `Tariff` and rules filled in, for the wire formats."""
-    return contract_stand_in(premise=premise, contract=contract, tariff=tariff)
+def request_source(polling: PollingToken) -> tuple[TariffSource, CustomerLike]:
+    """The source to ask for this request and the customer to ask about. Our own database's
+    answers for this premise come partly from query 1 (`local_source`); it needs no account
+    number, so the customer costs no query."""
+    premise = polling.token.grant.premise
+    if source_is_local():
+        source = PollingLocalTariffSource(
+            premise=premise,
+            customer_pk=premise.customer_id,
+            at=polling.at,
+            in_force=polling.in_force,
+        )
+        return source, SourceCustomer(pk=premise.customer_id, account_number=None)
+    return tariff_source(), premise_customer(premise=premise)
 
 
-def sourced_document_etag(
-    *, premise: Premise, contract: ContractTerm, tariff: TariffDefinition, output: str, scope: str
+def publication_get(
+    *, source: TariffSource, contract: ContractTerm, tariff: TariffDefinition, at: dt.datetime
+) -> PriceSeries | None:
+    """How far a published or market-indexed tariff's prices reach and when they were last
+    published, for its document (None for a schedule)."""
+    if tariff.pricing == "schedule":
+        return None
+    return source.prices_between(contract=contract, start=at, end=at + SHORTEST_RANGE, now=at)
+
+
+def tariff_version(*, tariff: TariffDefinition, publication: PriceSeries | None) -> str:
+    """The version of what a document shows of a tariff: its definition and, for a priced
+    tariff, how far its published prices reach and when they were last published."""
+    if publication is None:
+        return tariff.version
+    return "\x1f".join(
+        (
+            tariff.version,
+            "" if publication.published_until is None else publication.published_until.isoformat(),
+            "" if publication.last_updated is None else publication.last_updated.isoformat(),
+        )
+    )
+
+
+def document_etag(
+    *, premise: Premise, contract: ContractTerm, tariff_version: str, output: str, scope: str
 ) -> str:
-    """A strong ETag from the source's data versions: the same on every worker and instance."""
+    """The strong ETag of a tariff document, from data versions only: the same on every worker
+    and instance, and it moves exactly when something the document shows changes."""
     parts = [
-        "sourced",
         str(DOCUMENT_SCHEMA_VERSION),
         output,
-        scope,
         contract.direction,
         contract.tariff_key,
         contract.version,
-        tariff.version,
+        tariff_version,
         str(premise.pk),
         premise.reference,
         *(str(v) for v in premise.postal_address().values()),
         "" if premise.updated_at is None else premise.updated_at.isoformat(),
     ]
+    withheld = document_withheld(scope)
+    if withheld:
+        parts.append("withheld:" + ",".join(withheld))
+    # \x1f (unit separator) never occurs in these values: no two versions join alike.
     return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
-
-
-def current_tariff_get(
-    *,
-    source: TariffSource,
-    customer: SourceCustomer,
-    premise: Premise,
-    direction: str,
-    at: dt.datetime,
-) -> tuple[ContractTerm, TariffDefinition]:
-    contract = source.contract_in_force(
-        customer=customer, reference=premise.reference, direction=direction, at=at
-    )
-    if contract is None:
-        raise errors.no_tariff()
-    return contract, source.tariff(contract=contract, at=at)
 
 
 def rate_intervals_between(
     *,
     source: TariffSource,
-    customer: SourceCustomer,
+    customer: CustomerLike,
     premise: Premise,
     direction: str,
     start: dt.datetime,
     end: dt.datetime,
-) -> tuple[list[RateInterval], list[Contract], PriceSeries | None]:
+) -> tuple[list[RateInterval], list[TariffDefinition], PriceSeries | None]:
     """The concrete rates of [start, end) across the contracts overlapping it, each tariff as in
     force over its own stretch (a flat rate's announced change splits the stretch); published
-    prices only where published. Returns the intervals, the contracts as stand-in models (the
-    wire format reads the last one's currency and time zone) and the last price series."""
+    prices only where published. Returns the intervals, the tariffs in force, in order (the
+    wire format reads the last one's currency and time zone), and the last price series."""
     contracts = source.contracts_overlapping(
         customer=customer, reference=premise.reference, direction=direction, start=start, end=end
     )
     if not contracts:
         raise errors.no_tariff()
     intervals: list[RateInterval] = []
-    stand_ins: list[Contract] = []
+    tariffs: list[TariffDefinition] = []
     series: PriceSeries | None = None
     for contract in contracts:
         cursor = max(start, contract.start_at)
@@ -235,27 +260,29 @@ def rate_intervals_between(
                     RateInterval(
                         start=p.valid_from,
                         end=p.valid_to,
-                        unit_rate=Decimal(p.rate),
-                        tiers=(Tier(to_kwh=None, unit_rate=Decimal(p.rate)),),
+                        unit_rate=p.rate,
+                        tiers=(Tier(to_kwh=None, unit_rate=p.rate),),
                     )
                     for p in series.intervals
                 ]
-            stand_ins.append(contract_stand_in(premise=premise, contract=contract, tariff=tariff))
+            tariffs.append(tariff)
             cursor = piece_end
-    return intervals, stand_ins, series
+    return intervals, tariffs, series
 
 
 __all__ = [
+    "SHORTEST_RANGE",
     "STALE_HEADER",
-    "contract_model_build",
-    "current_tariff_get",
     "SourceCustomer",
+    "document_etag",
     "premise_customer",
     "premise_customers_forget",
+    "publication_get",
     "rate_intervals_between",
+    "request_source",
     "source_answers",
     "source_is_local",
     "source_unavailable",
-    "sourced_document_etag",
     "stale_mark",
+    "tariff_version",
 ]

@@ -1,12 +1,13 @@
 """The tariff API that FlatPeak polls: the current tariff and concrete rates of a grant's premise.
 
-Budget: at most three database queries per request, one for most. Query 1 is the bearer token
-with its grant, client, premise and — for the current tariff — the contracts in force with
-their versions and, for a published or market-indexed tariff, its price series' publication
-state; that decides a 304 (the ETag is derived from those versions, see `documents`) and serves
-a 200 whose document this worker already wrote. Query 2 loads rate rules, only to write a
-document or a range of rates; query 3 the price rows of a published or market-indexed tariff
-over a range. The polling limit is one cache round trip; ETags are pure functions.
+Both endpoints read through the configured tariff source (`sourced`), whichever it is. Budget
+with our own database as the source: at most three queries per request, one for most. Query 1
+is the bearer token with its grant, client, premise and — for the current tariff — the
+contracts in force with their versions and, for a published or market-indexed tariff, its price
+series' publication state; that decides a 304 (the ETag is derived from those versions) and
+serves a 200 whose document this worker already wrote. Query 2 loads a tariff's rules, only to
+write a document or a range of rates; query 3 a priced tariff's series state and price rows.
+The polling limit is one cache round trip; ETags are pure functions.
 """
 
 from __future__ import annotations
@@ -29,16 +30,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils import timezone
 
-from accounts.models import Contract, Direction, Premise, Pricing
-from accounts.price_selectors import (
-    LONGEST_INTERVAL,
-    PublicationState,
-    price_series_build,
-    tariff_price_source_state,
-)
+from accounts.models import Direction
 from accounts.prices import PriceSeries
-from accounts.sources import tariff_source
-from accounts.tariffs import RateInterval, Tier, tariff_rates_between
+from accounts.sources.base import TariffDefinition
+from accounts.sources.stand_ins import contract_stand_in
 from provider_auth.consent.lifecycle import grant_end_reason
 from provider_auth.oauth.bearer import (
     BearerMalformedError,
@@ -49,20 +44,11 @@ from provider_auth.oauth.bearer import (
 from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.scopes import TARIFF_READ
 from provider_auth.ops.metrics import tariff_request_observe
-from provider_auth.tariff_api import errors, sourced, sql
-from provider_auth.tariff_api.documents import (
-    documents,
-    tariff_document_etag,
-    tariff_document_render,
-)
+from provider_auth.tariff_api import errors, sourced
+from provider_auth.tariff_api.documents import documents, tariff_document_render
 from provider_auth.tariff_api.formats import tariff_rates_body
 from provider_auth.tariff_api.methods import read_only_endpoint
-from provider_auth.tariff_api.selectors import (
-    PollingToken,
-    access_token_get_for_polling,
-    contract_get_with_rules,
-    contract_list_overlapping_fast,
-)
+from provider_auth.tariff_api.selectors import PollingToken, access_token_get_for_polling
 from provider_auth.tariff_api.services import grant_poll_count
 
 SCOPE = TARIFF_READ
@@ -189,77 +175,59 @@ def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
 
 @tariff_endpoint(contracts_in_force=True)
 def tariff_current(request: HttpRequest, polling: PollingToken) -> HttpResponse:
-    """GET /api/v1/tariff[?direction=IMPORT|EXPORT][&format=provider|flatpeak]"""
+    """GET /api/v1/tariff[?direction=IMPORT|EXPORT][&format=provider|flatpeak]
+
+    The ETag comes from the versions of the contract, its tariff (and, for a priced tariff, its
+    series' publication) and the premise; our own database's are read by query 1, so a 304
+    costs that query. A 200 this worker has written before costs nothing more; a new one reads
+    the tariff with its rules (query 2) and, for a priced tariff, its series' state (query 3).
+    """
     direction = _direction(request, polling.token)
     output = request.GET.get("format", "provider")
     if output not in FORMATS:
         raise errors.bad_request("invalid_format", "format must be provider or flatpeak.")
     premise = polling.token.grant.premise
-    if not sourced.source_is_local():
-        return _sourced_tariff_current(
-            request,
-            premise=premise,
-            direction=direction,
-            output=output,
-            scope=polling.token.scope,
-        )
-    in_force = polling.contracts.get(direction)
-    if in_force is None:
-        raise errors.no_tariff()
     scope = polling.token.scope
-    etag = tariff_document_etag(premise=premise, contract=in_force, output=output, scope=scope)
-    if _if_none_match(request, etag):
-        return _not_modified(etag)
-    payload = documents.get(etag)
-    if payload is None:
-        contract = contract_get_with_rules(premise=premise, contract=in_force)  # query 2
+    at = polling.at or timezone.now()
+    with sourced.source_answers() as freshness:
+        source, customer = sourced.request_source(polling)
+        contract = source.contract_in_force(
+            customer=customer, reference=premise.reference, direction=direction, at=at
+        )
         if contract is None:
             raise errors.no_tariff()
-        # Query 3, priced tariffs only: how far the published prices reach, for the body. A day
-        # published since query 1 shows here under the older ETag — harmless: it is no staler
-        # than the ETag says, and every later poll sees the new tag.
-        publication = (
-            None
-            if contract.tariff.pricing == Pricing.SCHEDULE
-            else tariff_price_source_state(tariff=contract.tariff)
+        tariff: TariffDefinition | None = None
+        publication: PriceSeries | None = None
+        version = contract.tariff_version
+        if not version:
+            tariff = source.tariff(contract=contract, at=at)
+            publication = sourced.publication_get(
+                source=source, contract=contract, tariff=tariff, at=at
+            )
+            version = sourced.tariff_version(tariff=tariff, publication=publication)
+        etag = sourced.document_etag(
+            premise=premise, contract=contract, tariff_version=version, output=output, scope=scope
         )
-        payload = tariff_document_render(
-            contract=contract, output=output, scope=scope, publication=publication
-        )
-        if contract.tariff.updated_at == in_force.tariff_updated_at:  # not edited meanwhile
-            documents.put(etag, payload)
-    return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
-
-
-def _sourced_tariff_current(
-    request: HttpRequest, *, premise: Premise, direction: str, output: str, scope: str
-) -> HttpResponse:
-    """The current tariff from a billing platform's source (see `sourced`): the ETag comes from
-    the source's data versions, so a 304 costs the token, the customer and cache look-ups."""
-    customer = sourced.premise_customer(premise=premise)
-    with sourced.source_answers() as freshness:
-        contract, tariff = sourced.current_tariff_get(
-            source=tariff_source(),
-            customer=customer,
-            premise=premise,
-            direction=direction,
-            at=timezone.now(),
-        )
-    etag = sourced.sourced_document_etag(
-        premise=premise, contract=contract, tariff=tariff, output=output, scope=scope
-    )
-    if _if_none_match(request, etag):
-        return sourced.stale_mark(_not_modified(etag), freshness)
-    payload = documents.get(etag)
-    if payload is None:
-        payload = tariff_document_render(
-            contract=sourced.contract_model_build(
-                premise=premise, contract=contract, tariff=tariff
-            ),
-            output=output,
-            scope=scope,
-        )
-        documents.put(etag, payload)
+        if _if_none_match(request, etag):
+            return sourced.stale_mark(_not_modified(etag), freshness)
+        payload = documents.get(etag)
+        if payload is None:
+            if tariff is None:
+                tariff = source.tariff(contract=contract, at=at)
+                # A day published since query 1 shows here under the older ETag — harmless: it
+                # is no staler than the ETag says, and every later poll sees the new version.
+                publication = sourced.publication_get(
+                    source=source, contract=contract, tariff=tariff, at=at
+                )
+            payload = tariff_document_render(
+                contract=contract_stand_in(premise=premise, contract=contract, tariff=tariff),
+                output=output,
+                scope=scope,
+                publication=publication,
+            )
+            # Filed under the ETag only when made of the versions it names (not edited since).
+            if not contract.tariff_version or tariff.version == contract.tariff_version:
+                documents.put(etag, payload)
     response = _cacheable(HttpResponse(payload, content_type="application/json"), etag)
     return sourced.stale_mark(response, freshness)
 
@@ -280,42 +248,13 @@ def _instant(request: HttpRequest, name: str) -> dt.datetime:
     return instant
 
 
-def _price_series_intervals(
-    *, contract: Contract, start: dt.datetime, end: dt.datetime, now: dt.datetime
-) -> tuple[list[RateInterval], PriceSeries]:
-    tariff = contract.tariff
-    # One query: the series' publication state with the rows that reach into the range.
-    state, rows = sql.price_series_fetch(tariff=tariff, start=start - LONGEST_INTERVAL, end=end)
-    days, versions, last_updated, published_until = state
-    series = price_series_build(
-        tariff=tariff,
-        state=PublicationState(
-            days=days, versions=versions, last_updated=last_updated, published_until=published_until
-        ),
-        rows=rows,
-        start=start,
-        end=end,
-        now=now,
-    )
-    intervals = [
-        RateInterval(
-            start=p.valid_from,
-            end=p.valid_to,
-            unit_rate=p.rate,
-            tiers=(Tier(to_kwh=None, unit_rate=p.rate),),
-        )
-        for p in series.intervals
-    ]
-    return intervals, series
-
-
 @tariff_endpoint(contracts_in_force=False)
 def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     """GET /api/v1/tariff/rates?start_time=…&end_time=…[&direction=…][&format=provider|flatpeak]
 
-    Queries: the token (1); the contracts overlapping the range with their rules and, for a
-    priced tariff, its publication state (2); the price rows of a published or market-indexed
-    contract (3, one per such contract in the range).
+    Queries, with our own database as the source: the token (1); the contracts overlapping the
+    range with their tariffs and rules (2); a published or market-indexed contract's series
+    state and price rows (3, one per such contract in the range).
     """
     token = polling.token
     direction = _direction(request, token)
@@ -327,67 +266,34 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
         raise errors.bad_request("invalid_time_range", "end_time must be after start_time.")
     if end - start > MAX_RANGE:
         raise errors.bad_request("invalid_time_range", "The range may span at most 7 days.")
-    if not sourced.source_is_local():
-        premise = token.grant.premise
-        customer = sourced.premise_customer(premise=premise)
-        with sourced.source_answers() as freshness:
-            sourced_intervals, stand_ins, sourced_series = sourced.rate_intervals_between(
-                source=tariff_source(),
-                customer=customer,
-                premise=premise,
-                direction=direction,
-                start=start,
-                end=end,
-            )
-        body = tariff_rates_body(
+    premise = token.grant.premise
+    with sourced.source_answers() as freshness:
+        source, customer = sourced.request_source(polling)
+        intervals, tariffs, series = sourced.rate_intervals_between(
+            source=source,
+            customer=customer,
+            premise=premise,
             direction=direction,
-            contracts=stand_ins,
             start=start,
             end=end,
-            intervals=sourced_intervals,
-            series=sourced_series,
-            output=output,
         )
-        return sourced.stale_mark(_etag_response(request, body), freshness)
-    contracts = contract_list_overlapping_fast(
-        premise=token.grant.premise, direction=direction, start=start, end=end
-    )
-    if not contracts:
-        raise errors.no_tariff()
-    now = timezone.now()
-    intervals: list[RateInterval] = []
-    series: PriceSeries | None = None
-    for contract in contracts:
-        # Each contract prices only its own period; a renewal inside the range switches tariff.
-        seg_start = max(start, contract.start_at)
-        seg_end = min(end, contract.end_at) if contract.end_at else end
-        if contract.tariff.pricing == Pricing.SCHEDULE:
-            intervals += tariff_rates_between(
-                rules=contract.tariff.rules.all(),
-                timezone=contract.tariff.timezone,
-                start=seg_start,
-                end=seg_end,
-            )
-        else:
-            priced, series = _price_series_intervals(
-                contract=contract, start=seg_start, end=seg_end, now=now
-            )
-            intervals += priced
     if not intervals and series is not None:
         # Never an empty 200: the whole range lies where nothing is published.
         raise errors.prices_not_published(
-            published_until=series.published_until, next_update=series.next_update, now=now
+            published_until=series.published_until,
+            next_update=series.next_update,
+            now=timezone.now(),
         )
     body = tariff_rates_body(
         direction=direction,
-        contracts=contracts,
+        tariffs=tariffs,
         start=start,
         end=end,
         intervals=intervals,
         series=series,
         output=output,
     )
-    return _etag_response(request, body)
+    return sourced.stale_mark(_etag_response(request, body), freshness)
 
 
 @read_only_endpoint

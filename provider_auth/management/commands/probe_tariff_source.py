@@ -24,8 +24,9 @@ from accounts.sources.base import (
     TariffSourceUnavailable,
     freshness_scope,
 )
+from accounts.sources.stand_ins import contract_stand_in
 from provider_auth.tariff_api.documents import tariff_document_render
-from provider_auth.tariff_api.sourced import contract_model_build
+from provider_auth.tariff_api.sourced import publication_get
 
 
 def _customer(account: str) -> User:
@@ -132,11 +133,12 @@ class Command(BaseCommand):
             for rule in tariff.rules:
                 self.stdout.write(f"    {rule.valid_from}–{rule.valid_to} {rule.unit_rate}/kWh")
             point = next(p for p in points if p.reference == reference)
-            document = contract_model_build(
-                premise=_premise(point), contract=contract, tariff=tariff
-            )
+            document = contract_stand_in(premise=_premise(point), contract=contract, tariff=tariff)
+            publication = publication_get(source=source, contract=contract, tariff=tariff, at=at)
             for output in ("provider", "flatpeak"):
-                body = tariff_document_render(contract=document, output=output).decode()
+                body = tariff_document_render(
+                    contract=document, output=output, publication=publication
+                ).decode()
                 self.stdout.write(f"  GET /api/v1/tariff?format={output} would answer: {body}")
             if tariff.pricing != "schedule":
                 day = at.astimezone(ZoneInfo(tariff.timezone)).date()

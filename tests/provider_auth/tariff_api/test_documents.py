@@ -248,19 +248,27 @@ import django
 django.setup()
 
 from accounts.models import Premise
-from provider_auth.tariff_api.documents import tariff_document_etag
-from provider_auth.tariff_api.selectors import ContractInForce
+from provider_auth.tariff_api.local_source import contract_term_from_poll_row
+from provider_auth.tariff_api.sourced import document_etag
+from provider_auth.tariff_api.sql import ContractRow
 
 at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 premise = Premise(
     pk=7, reference="SP-7", address_line1="1 Strand", city="London", post_code="WC2N 5EH",
     country_code="GB", updated_at=at,
 )
-contract = ContractInForce(
+row = ContractRow(
     pk=3, direction="IMPORT", start_at=at, end_at=None, updated_at=at, tariff_id=5,
     tariff_updated_at=at, tariff_fields=("Saver", "GBP", "Europe/London", "0.4500"),
+    pricing="schedule", publication_tag=None,
 )
-print(tariff_document_etag(premise=premise, contract=contract, output="provider"))
+contract = contract_term_from_poll_row(premise=premise, row=row)
+print(
+    document_etag(
+        premise=premise, contract=contract, tariff_version=contract.tariff_version,
+        output="provider", scope="tariff:read contract:read address:read",
+    )
+)
 """
 
 

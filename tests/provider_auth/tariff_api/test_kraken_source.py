@@ -216,3 +216,47 @@ def test_rates_cross_the_midnight_tariff_change_into_agile_across_dst(
     assert min(Decimal(str(d["unit_rate"])) for d in data) == Decimal("-0.024255")
     assert body["currency"] == "GBP" and body["timezone"] == "Europe/London"
     assert response["ETag"]
+
+
+def test_a_published_tariffs_document_says_how_far_its_prices_reach(
+    kraken_premise: Callable[..., Premise],
+    token_for: Callable[..., str],
+    api_get: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Inside the recorded Agile day (the 25-hour day of the October DST change).
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 10, 25, 12, tzinfo=dt.UTC))
+    token = token_for(kraken_premise("A-1111AAAA", "KRP-1000001"))
+    provider = api_get("/api/v1/tariff", token)
+    assert provider.status_code == HTTPStatus.OK, provider.content
+    body = provider.json()
+    assert (body["name"], body["pricing"]) == ("Agile Octopus", "published")
+    assert body["published_rates"]["published_until"] == "2026-10-26T00:00:00Z"
+    flatpeak = api_get("/api/v1/tariff?format=flatpeak", token).json()
+    assert flatpeak["published_rates"]["published_until"] == "2026-10-26T00:00:00Z"
+
+
+def test_a_newly_published_day_moves_a_sourced_tariffs_version() -> None:
+    from accounts.prices import PriceSeries
+    from accounts.sources.base import TariffDefinition
+    from provider_auth.tariff_api.sourced import tariff_version
+
+    agile = TariffDefinition(
+        key="E-1R-AGILE",
+        name="Agile",
+        currency="GBP",
+        timezone="Europe/London",
+        pricing="published",
+        prices_include_vat=True,
+        standing_charge=Decimal("0.48"),
+        version="v1",
+    )
+
+    def reaching(until: dt.datetime) -> PriceSeries:
+        return PriceSeries(
+            intervals=(), published_until=until, last_updated=None, next_update=until
+        )
+
+    today = tariff_version(tariff=agile, publication=reaching(NOW))
+    assert today == tariff_version(tariff=agile, publication=reaching(NOW))
+    assert today != tariff_version(tariff=agile, publication=reaching(NOW + dt.timedelta(days=1)))

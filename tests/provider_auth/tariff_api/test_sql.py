@@ -226,16 +226,13 @@ def test_the_sql_names_the_models_own_tables() -> None:
 def test_the_range_contracts_equal_the_orms(
     premise_with_contracts: Any, make_contract: Any, make_tariff: Any, vat: bool
 ) -> None:
-    from provider_auth.tariff_api.selectors import (
-        contract_list_overlapping,
-        contract_list_overlapping_fast,
-    )
+    from provider_auth.tariff_api.selectors import contract_list_overlapping
 
     now = timezone.now()
     Tariff.objects.update(prices_include_vat=vat, prices_publish_time=dt.time(16, 30))
     start, end = now - dt.timedelta(days=40), now + dt.timedelta(days=1)
-    fast = contract_list_overlapping_fast(
-        premise=premise_with_contracts, direction=Direction.IMPORT, start=start, end=end
+    fast = sql.contracts_overlapping_fetch(
+        premise_id=premise_with_contracts.pk, direction=Direction.IMPORT, start=start, end=end
     )
     orm = contract_list_overlapping(
         premise=premise_with_contracts, direction=Direction.IMPORT, start=start, end=end
@@ -246,13 +243,13 @@ def test_the_range_contracts_equal_the_orms(
         return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
 
     for a, b in zip(fast, orm, strict=True):
-        assert (a.pk, a.start_at, a.end_at, a.updated_at) == (
+        assert (a.contract.pk, a.contract.start_at, a.contract.end_at, a.contract.updated_at) == (
             b.pk,
             b.start_at,
             b.end_at,
             b.updated_at,
         )
-        assert fields(a.tariff) == fields(b.tariff)
-        assert [fields(r) for r in a.tariff.rules.all()] == [
-            fields(r) for r in b.tariff.rules.all()
+        assert vars(a.tariff) == {"pk": b.tariff.pk, **fields(b.tariff)}
+        assert [vars(r) for r in a.rules] == [
+            {"pk": r.pk, **fields(r)} for r in b.tariff.rules.all()
         ]
