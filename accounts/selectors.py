@@ -6,11 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.charts import TariffChart, tariff_chart_build
-from accounts.models import Contract, Direction, Premise, User, contract_in_force_q
+from accounts.models import Contract, Direction, Premise, User
 from accounts.prices import PriceSeries
 from accounts.sources import tariff_source
 from accounts.sources.base import TariffSource
@@ -28,23 +27,6 @@ def contract_get_active(
         .filter(premise=premise, direction=direction)
         .order_by("-start_at")
         .first()
-    )
-
-
-def premise_list_with_active_contract(
-    *, customer: User, direction: str, at: dt.datetime | None = None
-) -> QuerySet[Premise]:
-    """The customer's premises that have a contract in force in `direction` at `at`."""
-    at = at or timezone.now()
-    # One filter() call, so the direction and the dates apply to the same contract (one join).
-    contract_filter = Q(contracts__direction=direction) & contract_in_force_q(
-        at, prefix="contracts__"
-    )
-    return (
-        Premise.objects.filter(customer=customer)
-        .filter(contract_filter)
-        .distinct()
-        .order_by("reference")
     )
 
 
