@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -25,7 +26,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import Pricing
-from accounts.prices import PriceInterval
+from accounts.prices import PriceInterval, PriceSeries
 from accounts.tariffs import (
     ALL_DAYS,
     ALL_MONTHS,
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
     from accounts.models import Tariff
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+# The known prices of the charted tariff over [start, end), e.g. a tariff source's
+# `prices_between` for the contract; our price tables by the tariff's key when not given.
+PricesBetween = Callable[[dt.datetime, dt.datetime], PriceSeries]
 
 # Geometry of the SVG viewBox (scaled to the container width by CSS).
 WIDTH, HEIGHT = 320, 180
@@ -341,7 +346,9 @@ def _hour_labels(
     return tuple(labels)
 
 
-def _price_series_chart(*, tariff: Tariff, on: dt.date, base_id: str) -> TariffChart:
+def _price_series_chart(
+    *, tariff: Tariff, on: dt.date, base_id: str, prices: PricesBetween | None
+) -> TariffChart:
     """Today and — once published — tomorrow of a published or market-indexed tariff, from the
     prices actually published (nothing invented: a day without prices says so)."""
     from accounts.price_selectors import tariff_prices_between
@@ -352,7 +359,10 @@ def _price_series_chart(*, tariff: Tariff, on: dt.date, base_id: str) -> TariffC
     _tomorrow_start, tomorrow_end = local_day_bounds(
         day=on + dt.timedelta(days=1), timezone=tariff.timezone
     )
-    series = tariff_prices_between(tariff=tariff, start=today_start, end=tomorrow_end)
+    if prices is None:
+        series = tariff_prices_between(tariff=tariff, start=today_start, end=tomorrow_end)
+    else:
+        series = prices(today_start, tomorrow_end)
     days = [(on, _("Today")), (on + dt.timedelta(days=1), _("Tomorrow"))]
     by_day = []
     for day, name in days:
@@ -416,7 +426,11 @@ def _price_series_chart(*, tariff: Tariff, on: dt.date, base_id: str) -> TariffC
 
 
 def tariff_chart_build(
-    *, tariff: Tariff, on: dt.date | None = None, id_prefix: str = "tariff-chart"
+    *,
+    tariff: Tariff,
+    on: dt.date | None = None,
+    id_prefix: str = "tariff-chart",
+    prices: PricesBetween | None = None,
 ) -> TariffChart:
     """The chart of `tariff` for the month of `on` (today in the tariff's time zone by default).
 
@@ -424,13 +438,15 @@ def tariff_chart_build(
     tariff; weekdays and weekend for EV Flex). Reads only `tariff.rules.all()`.
 
     A published or market-indexed tariff shows its concrete prices instead: a panel for today
-    and, once published, one for tomorrow (two queries, see `tariff_prices_between`).
+    and, once published, one for tomorrow: from `prices` when given (a tariff that is not a row
+    of ours, e.g. a tariff source's stand-in), else from our price tables (two queries, see
+    `tariff_prices_between`).
     """
     zone = ZoneInfo(tariff.timezone)
     on = on or timezone.now().astimezone(zone).date()
     base_id = slugify(id_prefix) or "tariff-chart"
     if tariff.pricing != Pricing.SCHEDULE:
-        return _price_series_chart(tariff=tariff, on=on, base_id=base_id)
+        return _price_series_chart(tariff=tariff, on=on, base_id=base_id, prices=prices)
     profile = tariff_week_profile(rules=tariff.rules.all())
     groups = day_groups(profile, on.month)
     all_rates = [float(w.unit_rate) for _days, day in groups for w in day]

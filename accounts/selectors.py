@@ -6,19 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.charts import TariffChart, tariff_chart_build
-from accounts.models import Contract, Direction, Premise, User, contract_in_force_q
+from accounts.models import Contract, Direction, Premise, User
+from accounts.prices import PriceSeries
 from accounts.sources import tariff_source
 from accounts.sources.base import TariffSource
-from accounts.sources.local import LocalTariffSource
 from accounts.sources.stand_ins import contract_stand_in, premise_stand_in
-
-
-def premise_list_for_customer(*, customer: User) -> QuerySet[Premise]:
-    return Premise.objects.filter(customer=customer).order_by("reference")
 
 
 def contract_get_active(
@@ -35,23 +30,6 @@ def contract_get_active(
     )
 
 
-def premise_list_with_active_contract(
-    *, customer: User, direction: str, at: dt.datetime | None = None
-) -> QuerySet[Premise]:
-    """The customer's premises that have a contract in force in `direction` at `at`."""
-    at = at or timezone.now()
-    # One filter() call, so the direction and the dates apply to the same contract (one join).
-    contract_filter = Q(contracts__direction=direction) & contract_in_force_q(
-        at, prefix="contracts__"
-    )
-    return (
-        Premise.objects.filter(customer=customer)
-        .filter(contract_filter)
-        .distinct()
-        .order_by("reference")
-    )
-
-
 @dataclass(frozen=True)
 class ContractOverview:
     contract: Contract
@@ -64,52 +42,57 @@ class PremiseOverview:
     contracts: tuple[ContractOverview, ...]  # in force at the instant asked, IMPORT first
 
 
+def contract_overview_get(
+    *,
+    source: TariffSource,
+    customer: User,
+    premise: Premise,
+    direction: str,
+    at: dt.datetime,
+    id_prefix: str,
+) -> ContractOverview | None:
+    """The contract of `premise` in `direction` in force at `at`, as `source` tells it, with the
+    price chart of its tariff on that day; None when no contract is in force.
+
+    The contract is a stand-in model (never saved) whatever the source, so our database and a
+    billing platform render alike; a published or market-indexed tariff is charted from the
+    source's `prices_between` for the contract. Raises the source's `TariffSourceError`.
+    """
+    term = source.contract_in_force(
+        customer=customer, reference=premise.reference, direction=direction, at=at
+    )
+    if term is None:
+        return None
+    tariff = source.tariff(contract=term, at=at)
+    contract = contract_stand_in(premise=premise, contract=term, tariff=tariff)
+
+    def prices(start: dt.datetime, end: dt.datetime) -> PriceSeries:
+        return source.prices_between(contract=term, start=start, end=end)
+
+    return ContractOverview(
+        contract=contract,
+        chart=tariff_chart_build(
+            tariff=contract.tariff,
+            on=timezone.localtime(at, ZoneInfo(tariff.timezone)).date(),
+            id_prefix=id_prefix,
+            prices=prices,
+        ),
+    )
+
+
 def premise_overview_list(
     *, customer: User, at: dt.datetime | None = None
 ) -> list[PremiseOverview]:
-    """The customer's premises, each with its contracts in force and a price chart per tariff.
+    """The customer's supply points as the configured tariff source knows them, grouped by
+    place, each with its contracts in force at `at` (import first) and a price chart.
 
-    Three queries whatever the number of premises: premises, contracts with tariffs, rules.
-    With a tariff source other than our database, everything comes from the source (see
-    `premise_overview_list_from_source`); its errors (`TariffSourceError`) reach the caller.
+    Our own database answers through the same interface as a billing platform. With it: two
+    queries for the supply points, then for each place and direction one for the contract and
+    two for its tariff and rules (two more for a published tariff's prices): a few per contract,
+    never one per rule or price. The source's errors (`TariffSourceError`) reach the caller.
     """
     at = at or timezone.now()
     source = tariff_source()
-    if not isinstance(source, LocalTariffSource):
-        return premise_overview_list_from_source(source=source, customer=customer, at=at)
-    in_force = (
-        Contract.objects.in_force(at).select_related("tariff").prefetch_related("tariff__rules")
-    )
-    premises = premise_list_for_customer(customer=customer).prefetch_related(
-        Prefetch("contracts", queryset=in_force, to_attr="contracts_in_force")
-    )
-    return [
-        PremiseOverview(
-            premise=premise,
-            contracts=tuple(
-                ContractOverview(
-                    contract=contract,
-                    chart=tariff_chart_build(
-                        tariff=contract.tariff,
-                        on=timezone.localtime(at, ZoneInfo(contract.tariff.timezone)).date(),
-                        id_prefix=f"chart-{premise.reference}-{contract.direction}",
-                    ),
-                )
-                for contract in sorted(
-                    premise.contracts_in_force,  # type: ignore[attr-defined]
-                    key=lambda c: (c.direction != Direction.IMPORT, c.start_at),
-                )
-            ),
-        )
-        for premise in premises
-    ]
-
-
-def premise_overview_list_from_source(
-    *, source: TariffSource, customer: User, at: dt.datetime
-) -> list[PremiseOverview]:
-    """The customer's supply points as the source knows them, grouped by place, each with its
-    contracts in force at `at` (import first) and a price chart, through stand-in models."""
     points = source.supply_points(customer=customer)
     overview = []
     for reference in dict.fromkeys(p.reference for p in points):
@@ -117,22 +100,15 @@ def premise_overview_list_from_source(
         premise = premise_stand_in(point=here[0])
         contracts = []
         for direction in sorted({p.direction for p in here}, key=lambda d: d != Direction.IMPORT):
-            term = source.contract_in_force(
-                customer=customer, reference=reference, direction=direction, at=at
+            contract = contract_overview_get(
+                source=source,
+                customer=customer,
+                premise=premise,
+                direction=direction,
+                at=at,
+                id_prefix=f"chart-{reference}-{direction}",
             )
-            if term is None:
-                continue
-            tariff = source.tariff(contract=term, at=at)
-            contract = contract_stand_in(premise=premise, contract=term, tariff=tariff)
-            contracts.append(
-                ContractOverview(
-                    contract=contract,
-                    chart=tariff_chart_build(
-                        tariff=contract.tariff,
-                        on=timezone.localtime(at, ZoneInfo(tariff.timezone)).date(),
-                        id_prefix=f"chart-{reference}-{direction}",
-                    ),
-                )
-            )
+            if contract is not None:
+                contracts.append(contract)
         overview.append(PremiseOverview(premise=premise, contracts=tuple(contracts)))
     return overview

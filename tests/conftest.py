@@ -210,6 +210,19 @@ def make_oauth_client(db: Any) -> Callable[..., tuple[OAuthClient, str]]:
     return make
 
 
+@pytest.fixture
+def recording_source(settings: Any) -> Any:
+    """Our database as the configured tariff source, recording each call of the interface
+    (`tests.accounts.sources.recording`)."""
+    from accounts.sources import tariff_source
+    from tests.accounts.sources.recording import RECORDING_SOURCE, RecordingTariffSource
+
+    settings.TARIFF_SOURCE = RECORDING_SOURCE
+    source = tariff_source()
+    assert isinstance(source, RecordingTariffSource)
+    return source
+
+
 @pytest.fixture(autouse=True)
 def _enforce_environment_markers(request: pytest.FixtureRequest) -> None:
     """pytest ignores `usefixtures` marks added in pytest_collection_modifyitems (the fixture

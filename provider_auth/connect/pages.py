@@ -18,12 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.charts import tariff_chart_build
 from accounts.forms import LoginForm
-from accounts.models import Contract, Premise, User
-from accounts.selectors import contract_get_active
-from accounts.sources import tariff_source, tariff_source_is_local
-from accounts.sources.stand_ins import contract_stand_in
+from accounts.models import Premise, User
+from accounts.selectors import contract_overview_get
+from accounts.sources import tariff_source
 from provider_auth.connect import selectors
 from provider_auth.connect.forms import PremiseChoiceForm
 from provider_auth.connect.models import ConnectSession, FlowKind, SessionState
@@ -336,40 +334,25 @@ def consent_page(
         premise=premise,
         customer=customer,
         several=several,
-        chart=_tariff_chart(session, premise),
+        chart=_tariff_chart(session, customer, premise),
         terms=connect_session_consent_terms(session=session),
         decide_url=reverse("connect:decide", args=[session.public_id]),
         address_url=reverse("connect:address", args=[session.public_id]),
     )
 
 
-def _tariff_chart(session: ConnectSession, premise: Premise) -> Any:
-    """The 24-hour price chart of the tariff that would be shared."""
+def _tariff_chart(session: ConnectSession, customer: User, premise: Premise) -> Any:
+    """The 24-hour price chart of the tariff that would be shared, as the tariff source has it."""
     try:
-        if tariff_source_is_local():
-            contract = contract_get_active(premise=premise, direction=session.direction)
-        else:
-            contract = _sourced_contract(session, premise)
-        if contract is None:
-            return None
-        return tariff_chart_build(tariff=contract.tariff, id_prefix="consent-chart")
+        overview = contract_overview_get(
+            source=tariff_source(),
+            customer=customer,
+            premise=premise,
+            direction=session.direction,
+            at=timezone.now(),
+            id_prefix="consent-chart",
+        )
     except Exception:  # a chart is decoration: never let it break consent
         logger.exception("Tariff chart failed for the consent page")
         return None
-
-
-def _sourced_contract(session: ConnectSession, premise: Premise) -> Contract | None:
-    """The contract in force from the billing platform, as a stand-in model for the chart."""
-    source = tariff_source()
-    now = timezone.now()
-    term = source.contract_in_force(
-        customer=premise.customer,
-        reference=premise.reference,
-        direction=session.direction,
-        at=now,
-    )
-    if term is None:
-        return None
-    return contract_stand_in(
-        premise=premise, contract=term, tariff=source.tariff(contract=term, at=now)
-    )
+    return None if overview is None else overview.chart

@@ -12,8 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Premise, User
-from accounts.selectors import contract_get_active, premise_list_with_active_contract
-from accounts.sources import tariff_source, tariff_source_is_local
+from accounts.sources import tariff_source
 from accounts.sources.base import SupplyAccountNotFound, SupplyPoint
 from accounts.sources.stand_ins import premise_stand_in
 from accounts.timefmt import rfc3339
@@ -143,9 +142,10 @@ def connect_session_customer(*, session: ConnectSession, user: User | object) ->
 
 
 def connect_session_supply_points(*, session: ConnectSession, customer: User) -> list[SupplyPoint]:
-    """With a billing platform as tariff source: the customer's supply points in the session's
-    direction with a contract in force now. Raises the source's `TariffSourceError` when the
-    platform cannot answer; an account it does not know has nothing to share."""
+    """The customer's supply points in the session's direction with a contract in force now, as
+    the tariff source knows them (our database is one). Raises the source's
+    `TariffSourceError` when it cannot answer; an account it does not know has nothing to
+    share."""
     source = tariff_source()
     now = timezone.now()
     try:
@@ -163,30 +163,31 @@ def connect_session_supply_points(*, session: ConnectSession, customer: User) ->
     ]
 
 
-def connect_session_premises(*, session: ConnectSession, customer: User) -> QuerySet[Premise]:
-    """The premises the customer can share in the session's direction (active contract).
-
-    With a billing platform as tariff source: our records of its eligible supply points (see
-    `services.connect_session_premises_sync`, which records them on a POST).
-    """
-    if tariff_source_is_local():
-        return premise_list_with_active_contract(customer=customer, direction=session.direction)
-    references = [
-        p.reference for p in connect_session_supply_points(session=session, customer=customer)
-    ]
+def _premises_recorded(*, customer: User, points: list[SupplyPoint]) -> QuerySet[Premise]:
+    references = {point.reference for point in points}
     return Premise.objects.filter(customer=customer, reference__in=references).order_by("reference")
 
 
+def connect_session_premises(*, session: ConnectSession, customer: User) -> QuerySet[Premise]:
+    """The premises the customer can share in the session's direction: our records of the
+    eligible supply points. With our database as the source they are those premises; a
+    billing platform's are recorded on a POST (`services.connect_session_premises_sync`)."""
+    return _premises_recorded(
+        customer=customer,
+        points=connect_session_supply_points(session=session, customer=customer),
+    )
+
+
 def connect_session_premise_choices(*, session: ConnectSession, customer: User) -> list[Premise]:
-    """What the customer may choose from: the eligible premises and, with a billing platform as
-    source, unsaved stand-ins for eligible supply points not recorded yet (choosing one, a
-    POST, records it). Reads only, so the step page writes nothing."""
-    premises = list(connect_session_premises(session=session, customer=customer))
-    if tariff_source_is_local():
-        return premises
+    """What the customer may choose from: the eligible premises and unsaved stand-ins for
+    eligible supply points not recorded yet (choosing one, a POST, records it; with our
+    database as the source every one is recorded). Reads only, so the step page writes
+    nothing."""
+    points = connect_session_supply_points(session=session, customer=customer)
+    premises = list(_premises_recorded(customer=customer, points=points))
     known = {p.reference for p in premises}
     places: dict[str, SupplyPoint] = {}
-    for point in connect_session_supply_points(session=session, customer=customer):
+    for point in points:
         if point.reference not in known:
             places.setdefault(point.reference, point)
     premises += [premise_stand_in(point=point) for point in places.values()]
@@ -199,17 +200,14 @@ def flatpeak_oauth_client_get() -> OAuthClient | None:
     ).first()
 
 
-def premise_contract_term(*, premise: Premise, direction: str) -> dict[str, str | None]:
-    """The active contract's dates, RFC 3339 UTC, `null` when unknown (docs/flatpeak-contract.md §4)."""
-    if tariff_source_is_local():
-        contract = contract_get_active(premise=premise, direction=direction)
-    else:
-        contract = tariff_source().contract_in_force(  # type: ignore[assignment]
-            customer=premise.customer,
-            reference=premise.reference,
-            direction=direction,
-            at=timezone.now(),
-        )
+def premise_contract_term(
+    *, customer: User, premise: Premise, direction: str
+) -> dict[str, str | None]:
+    """The dates of the contract in force, as the tariff source tells them, RFC 3339 UTC,
+    `null` when unknown (docs/flatpeak-contract.md §4)."""
+    contract = tariff_source().contract_in_force(
+        customer=customer, reference=premise.reference, direction=direction, at=timezone.now()
+    )
     return {
         "contract_start_date": rfc3339(contract.start_at if contract else None),
         "contract_end_date": rfc3339(contract.end_at if contract else None),

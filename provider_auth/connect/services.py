@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Premise, User
-from accounts.sources import tariff_source_is_local
 from accounts.sources.base import TariffSourceError
 from accounts.sources.mirror import premise_mirror_sync
 from provider_auth.audit.services import audit_record
@@ -210,12 +209,12 @@ def connect_session_touch(
     return session
 
 
-def connect_session_premises_sync(*, session: ConnectSession, customer: User) -> None:
-    """With a billing platform as tariff source, record its eligible supply points as our
-    premises (idempotent: only what changed is written) so a grant can name the one chosen."""
-    if tariff_source_is_local():
-        return
-    premise_mirror_sync(
+def connect_session_premises_sync(*, session: ConnectSession, customer: User) -> list[Premise]:
+    """The premises the customer can share in the session's direction, with every eligible
+    supply point of the tariff source recorded as our premise so a grant can name the one
+    chosen. Idempotent: only what is missing or changed is written, so with our database as
+    the source (its supply points are our premises) nothing is."""
+    return premise_mirror_sync(
         customer=customer,
         points=connect_session_supply_points(session=session, customer=customer),
     )
@@ -231,8 +230,7 @@ def connect_session_login(*, session: ConnectSession, customer: User) -> Connect
         session.premise = None
     if session.premise is None:
         try:
-            connect_session_premises_sync(session=session, customer=customer)
-            eligible = list(connect_session_premises(session=session, customer=customer)[:2])
+            eligible = connect_session_premises_sync(session=session, customer=customer)
         except TariffSourceError as error:
             # The login stands; the step page asks the billing platform again (and says it is
             # unavailable, with Try again and Cancel, while it is).
@@ -259,12 +257,8 @@ def connect_session_premise_choose(
     *, session: ConnectSession, customer: User, premise_reference: str
 ) -> Premise | None:
     """Select a supply point among the customer's eligible ones; None if not one of them."""
-    connect_session_premises_sync(session=session, customer=customer)
-    premise = (
-        connect_session_premises(session=session, customer=customer)
-        .filter(reference=premise_reference)
-        .first()
-    )
+    eligible = connect_session_premises_sync(session=session, customer=customer)
+    premise = next((p for p in eligible if p.reference == premise_reference), None)
     if premise is not None:
         session.premise = premise
         session.save(update_fields=["premise"])
@@ -337,7 +331,9 @@ def connect_session_decide(
                 "reference_id": premise.reference,
                 "auth_data": _auth_data(client=client, issued=issued),
                 "postal_address": premise.postal_address(),
-                "contract_term": premise_contract_term(premise=premise, direction=locked.direction),
+                "contract_term": premise_contract_term(
+                    customer=customer, premise=premise, direction=locked.direction
+                ),
             }
         else:
             payload = {"status": Outcome.AUTHORISED.value}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from accounts.models import Premise, User
 from accounts.sources.base import PostalAddress, SupplyPoint
+from accounts.sources.local import LocalTariffSource
 from accounts.sources.mirror import premise_mirror_sync
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +55,26 @@ def test_a_reference_held_by_another_customer_is_never_moved(
     assert premise_mirror_sync(customer=make_customer(), points=[point()]) == []
     other.refresh_from_db()
     assert other.address_line1 != "10 Demo Road"
+
+
+def test_our_own_premises_as_supply_points_are_one_read_and_no_write(
+    make_customer: Callable[..., User],
+    make_premise: Callable[..., Premise],
+    make_contract: Callable[..., Any],
+    django_assert_num_queries: Any,
+) -> None:
+    # With our database as the tariff source its supply points are our premises: the mirror
+    # finds every one recorded as it is.
+    customer = make_customer()
+    home = make_premise(customer=customer, meter_point_number="1900000000001")
+    make_contract(premise=home, direction="IMPORT")
+    make_contract(premise=home, direction="EXPORT")
+    make_premise(customer=customer, address_line2="Flat 2")
+    points = LocalTariffSource().supply_points(customer=customer)
+    assert len(points) == 3
+    with django_assert_num_queries(1):
+        premises = premise_mirror_sync(customer=customer, points=points)
+    assert premises == list(Premise.objects.filter(customer=customer).order_by("reference"))
+    assert [p.updated_at for p in premises] == [
+        p.updated_at for p in Premise.objects.order_by("reference")
+    ]
