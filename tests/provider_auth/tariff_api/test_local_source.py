@@ -187,3 +187,32 @@ def token_for_premise(make_oauth_client: Any) -> Any:
         return secret_hash(tokens.access_token)
 
     return issue
+
+
+def test_the_tariff_api_asks_the_interface_on_our_own_database(
+    issue: Any, api_get: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    for name in ("contract_in_force", "contracts_overlapping", "tariff", "prices_between"):
+        method = getattr(PollingLocalTariffSource, name)
+
+        def spy(self: Any, *args: Any, _name: str = name, _method: Any = method, **kw: Any) -> Any:
+            asked.append(_name)
+            return _method(self, *args, **kw)
+
+        monkeypatch.setattr(PollingLocalTariffSource, name, spy)
+    token = issue()[1].access_token
+    assert api_get("/api/v1/tariff", token).status_code == 200
+    assert asked == ["contract_in_force", "tariff"]
+    asked.clear()
+    now = timezone.now().astimezone(UTC).replace(microsecond=0)
+    rates = api_get(
+        "/api/v1/tariff/rates",
+        token,
+        data={
+            "start_time": now.isoformat().replace("+00:00", "Z"),
+            "end_time": (now + dt.timedelta(hours=2)).isoformat().replace("+00:00", "Z"),
+        },
+    )
+    assert rates.status_code == 200
+    assert asked == ["contracts_overlapping", "tariff"]
