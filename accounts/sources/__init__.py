@@ -20,6 +20,8 @@ DEFAULT_TARIFF_SOURCE = "accounts.sources.local.LocalTariffSource"
 
 _lock = threading.Lock()
 _instances: dict[str, TariffSource] = {}
+# Asked on every tariff API request: answered once per configured class.
+_is_local: dict[str, bool] = {}
 
 
 def tariff_source_path() -> str:
@@ -41,15 +43,20 @@ def tariff_source() -> TariffSource:
 
 def tariff_source_is_local() -> bool:
     """True when tariffs come from this server's own database (the default source)."""
-    from accounts.sources.local import LocalTariffSource
+    path = tariff_source_path()
+    local = _is_local.get(path)
+    if local is None:
+        from accounts.sources.local import LocalTariffSource
 
-    return isinstance(tariff_source(), LocalTariffSource)
+        local = _is_local[path] = isinstance(tariff_source(), LocalTariffSource)
+    return local
 
 
 def tariff_source_reset() -> None:
     """Forget the instances (settings changed: tests, or a reconfigured process)."""
     with _lock:
         _instances.clear()
+        _is_local.clear()
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:

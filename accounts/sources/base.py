@@ -13,12 +13,10 @@ that serves a remembered answer because its platform is unreachable says so thro
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
@@ -285,15 +283,20 @@ _freshness: contextvars.ContextVar[Freshness | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def freshness_scope() -> Iterator[Freshness]:
-    """Collect whether the source calls made inside were answered from stale data."""
-    freshness = Freshness()
-    token = _freshness.set(freshness)
-    try:
-        yield freshness
-    finally:
-        _freshness.reset(token)
+class freshness_scope:  # noqa: N801 (used like a function: `with ...() as freshness`)
+    """Collect whether the source calls made inside were answered from stale data:
+    `with freshness_scope() as freshness: ...` (a class, not a generator: it wraps every
+    tariff API request)."""
+
+    __slots__ = ("_token", "freshness")
+
+    def __enter__(self) -> Freshness:
+        self.freshness = Freshness()
+        self._token = _freshness.set(self.freshness)
+        return self.freshness
+
+    def __exit__(self, *exc: object) -> None:
+        _freshness.reset(self._token)
 
 
 def freshness_note_stale(*, fetched_at: dt.datetime) -> None:

@@ -389,6 +389,15 @@ def tariff_rates_body(
         "next_update": rfc3339(series.next_update) if series is not None else None,
         "published_until": rfc3339(series.published_until) if series is not None else None,
     }
+    # Consecutive intervals share their boundaries: each instant is written once.
+    written: dict[dt.datetime, str] = {}
+
+    def stamp(instant: dt.datetime) -> str:
+        text = written.get(instant)
+        if text is None:
+            text = written[instant] = rfc3339(instant)
+        return text
+
     if output == "flatpeak":
         return {
             "object": "tariff_rate",
@@ -403,8 +412,8 @@ def tariff_rates_body(
             },
             "data": [
                 {
-                    "valid_from": rfc3339(interval.start),
-                    "valid_to": rfc3339(interval.end),
+                    "valid_from": stamp(interval.start),
+                    "valid_to": stamp(interval.end),
                     # Every rate we serve is published or contracted, never a forecast.
                     "tariff": {"rate": float(interval.unit_rate), "confidence": 1},
                 }
@@ -414,8 +423,8 @@ def tariff_rates_body(
     data: list[dict[str, Any]] = []
     for interval in intervals:
         item: dict[str, Any] = {
-            "valid_from": rfc3339(interval.start),
-            "valid_to": rfc3339(interval.end),
+            "valid_from": stamp(interval.start),
+            "valid_to": stamp(interval.end),
             "unit_rate": float(interval.unit_rate),
         }
         if len(interval.tiers) > 1:

@@ -7,9 +7,10 @@ in force (with their tariffs' versions) to the bearer token, and because one req
 one premise only. `PollingLocalTariffSource` is `LocalTariffSource` for one such request:
 
 - `contract_in_force` at the instant query 1 was made answers from its rows (no query);
-- `contracts_overlapping` reads the contracts with their tariffs and rules in one query and
-  remembers the tariffs, so `tariff` costs nothing afterwards;
-- `prices_between` reads a series' state and price rows in one query.
+- `contracts_overlapping` reads the contracts with their tariffs and rules, and the state and
+  price rows of their published or market-indexed series over the range, in one query, and
+  remembers them, so `tariff` and `prices_between` inside that range cost nothing afterwards;
+- otherwise `prices_between` reads a series' state and price rows in one query.
 
 Anything else (another premise, another instant) falls back to `LocalTariffSource`, so the
 answers are always the same as its own — `tests/provider_auth/tariff_api/test_local_source.py`
@@ -19,7 +20,7 @@ compares them. One instance per request: what it remembers is never shared.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from accounts.models import Premise, Pricing
 from accounts.price_selectors import LONGEST_INTERVAL, PublicationState, price_series_build
@@ -33,6 +34,26 @@ from accounts.sources.local import (
 )
 from provider_auth.tariff_api import sql
 from provider_auth.tariff_api.selectors import tariff_get_with_rules
+
+
+@dataclass(frozen=True)
+class _Series:
+    """A price series read with a range's contracts: its state and the rows starting in
+    [rows_from, rows_to)."""
+
+    state: sql.SeriesState
+    rows: list[sql.PriceRow]
+    rows_from: dt.datetime
+    rows_to: dt.datetime
+
+
+def _series_key(tariff: TariffDefinition) -> int | str | None:
+    """How the range query names a tariff's series: its own id, or its zone; None: a schedule."""
+    if tariff.pricing == Pricing.PUBLISHED:
+        return int(tariff.key)
+    if tariff.pricing == Pricing.MARKET_INDEXED:
+        return tariff.bidding_zone
+    return None
 
 
 def _stamp(value: dt.datetime | None) -> str:
@@ -78,6 +99,7 @@ class PollingLocalTariffSource(LocalTariffSource):
         if in_force is not None:
             self._in_force = {row.direction: row for row in in_force}
         self._tariffs: dict[str, TariffDefinition] = {}
+        self._series: dict[int | str, _Series] = {}
 
     def _ours(self, customer: CustomerLike, reference: str) -> bool:
         return customer.pk == self._customer_pk and reference == self._premise.reference
@@ -105,10 +127,16 @@ class PollingLocalTariffSource(LocalTariffSource):
             return super().contracts_overlapping(
                 customer=customer, reference=reference, direction=direction, start=start, end=end
             )
+        rows_from = start - LONGEST_INTERVAL
+        read = sql.contracts_with_series_fetch(
+            premise_id=self._premise.pk,
+            direction=direction,
+            start=start,
+            end=end,
+            rows_from=rows_from,
+        )
         terms = []
-        for found in sql.contracts_overlapping_fetch(
-            premise_id=self._premise.pk, direction=direction, start=start, end=end
-        ):
+        for found in read.contracts:
             found.contract.direction = direction
             found.contract.tariff_id = found.tariff.pk
             terms.append(
@@ -119,6 +147,20 @@ class PollingLocalTariffSource(LocalTariffSource):
             key = str(found.tariff.pk)
             if key not in self._tariffs:
                 self._tariffs[key] = tariff_definition_of(found.tariff, rules=found.rules)
+        currencies: dict[str, set[str]] = {}
+        for definition in self._tariffs.values():
+            if definition.pricing == Pricing.MARKET_INDEXED:
+                currencies.setdefault(definition.bidding_zone, set()).add(definition.currency)
+        for definition in self._tariffs.values():
+            series = _series_key(definition)
+            # A zone's rows were read for its tariffs' currency: usable when there is one.
+            if series is not None and len(currencies.get(definition.bidding_zone, ())) <= 1:
+                self._series[series] = _Series(
+                    state=read.states.get(series, (0, 0, None, None)),
+                    rows=read.rows.get(series, []),
+                    rows_from=rows_from,
+                    rows_to=end,
+                )
         return terms
 
     def tariff(self, *, contract: ContractTerm, at: dt.datetime) -> TariffDefinition:
@@ -152,15 +194,23 @@ class PollingLocalTariffSource(LocalTariffSource):
         tariff = self.tariff(contract=contract, at=start)
         if tariff.pricing == Pricing.SCHEDULE:
             raise ValueError("a schedule tariff has no price series; price it by its rules")
-        # One query: the series' publication state with the rows that reach into the range.
-        state, rows = sql.price_series_fetch(
-            pricing=tariff.pricing,
-            tariff_id=int(tariff.key),
-            zone=tariff.bidding_zone,
-            currency=tariff.currency,
-            start=start - LONGEST_INTERVAL,
-            end=end,
-        )
+        rows_from = start - LONGEST_INTERVAL
+        series = _series_key(tariff)
+        known = None if series is None else self._series.get(series)
+        if known is not None and known.rows_from <= rows_from and end <= known.rows_to:
+            # Read with the contracts: the rows of this stretch, as the query below would.
+            state = known.state
+            rows = [row for row in known.rows if rows_from <= row[0] < end]
+        else:
+            # One query: the series' publication state with the rows that reach into the range.
+            state, rows = sql.price_series_fetch(
+                pricing=tariff.pricing,
+                tariff_id=int(tariff.key),
+                zone=tariff.bidding_zone,
+                currency=tariff.currency,
+                start=rows_from,
+                end=end,
+            )
         days, versions, last_updated, published_until = state
         return price_series_build(
             tariff=tariff,

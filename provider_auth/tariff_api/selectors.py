@@ -1,16 +1,14 @@
-"""Reads for the tariff API, folded to fit its budget of two queries per request.
+"""Reads for the tariff API that our own database answers: the bearer token (query 1) and a
+tariff with its rules.
 
 Query 1 (`access_token_get_for_polling`) is the bearer token by digest with its grant, client
 and premise and — for `/api/v1/tariff` — the premise's contracts in force, each with its
 tariff's version. That is everything the tariff document's ETag depends on except the rate rules
 (versioned by `tariff.updated_at`), so an unchanged document is answered 304 after one query.
+The rest is read through the tariff source (`local_source` for our own database).
 
-Query 2 is only needed to build a document or a range of rates: the rate rules with their
-tariff (`tariff_rules_get`) or, for `/rates`, the rules of every contract of the premise that
-overlaps a time range (`contract_list_overlapping`), each row carrying its tariff (join) and its
-contract's fields (the join through `tariff.contracts` that the filter set up). From those rows
-we rebuild `Contract` objects whose `tariff.rules.all()` is already filled, exactly as
-`prefetch_related` would leave it — so `accounts.tariffs` runs without touching the database.
+`contract_list_overlapping` is the ORM's statement of the range query that `sql` writes by hand;
+the tests hold the two equal.
 """
 
 from __future__ import annotations

@@ -19,10 +19,9 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -79,23 +78,31 @@ def source_unavailable(retry_after: int | None = None) -> errors.TariffApiError:
     )
 
 
-@contextmanager
-def source_answers() -> Iterator[Freshness]:
+class source_answers:  # noqa: N801 (used like a function: `with ...() as freshness`)
     """Map the source's typed errors to the API's: no account → no tariff; unavailable or
-    misconfigured → 503 with Retry-After (the operator sees the cause in the log)."""
-    with freshness_scope() as freshness:
-        try:
-            yield freshness
-        except SupplyAccountNotFound as e:
-            raise errors.no_tariff() from e
-        except TariffSourceUnavailable as e:
-            raise source_unavailable(e.retry_after) from e
-        except TariffSourceMisconfigured as e:
-            logger.error("The tariff source is misconfigured: %s", e)
-            raise source_unavailable() from e
-        except TariffSourceError as e:
-            logger.warning("The tariff source failed: %s", e)
-            raise source_unavailable() from e
+    misconfigured → 503 with Retry-After (the operator sees the cause in the log). Yields the
+    `Freshness` of the answers (a class, not a generator: it wraps every request)."""
+
+    __slots__ = ("_scope",)
+
+    def __enter__(self) -> Freshness:
+        self._scope = freshness_scope()
+        return self._scope.__enter__()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: Any
+    ) -> None:
+        self._scope.__exit__(kind, error, trace)
+        if isinstance(error, SupplyAccountNotFound):
+            raise errors.no_tariff() from error
+        if isinstance(error, TariffSourceUnavailable):
+            raise source_unavailable(error.retry_after) from error
+        if isinstance(error, TariffSourceMisconfigured):
+            logger.error("The tariff source is misconfigured: %s", error)
+            raise source_unavailable() from error
+        if isinstance(error, TariffSourceError):
+            logger.warning("The tariff source failed: %s", error)
+            raise source_unavailable() from error
 
 
 def stale_mark(response: HttpResponse, freshness: Freshness) -> HttpResponse:

@@ -132,7 +132,8 @@ def test_a_contract_switching_from_a_schedule_to_published_prices_at_midnight(
         now=at("2026-01-14T16:05Z"),
     )
     token = issue(premise=premise)[1].access_token
-    with django_assert_max_num_queries(3):
+    # The token; the contracts with their tariffs, rules and the published series (one query).
+    with django_assert_max_num_queries(2):
         response = rates(api_get, token, at("2026-01-14T18:00Z"), at("2026-01-15T06:00Z"))
     assert response.status_code == HTTPStatus.OK, response.content
     body = response.json()
