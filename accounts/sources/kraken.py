@@ -22,6 +22,7 @@ shift, never rounding (24.9p is £0.249). VAT inclusive or exclusive values are 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -240,8 +241,7 @@ class KrakenTariffSource:
 
     def _cache_key(self, *parts: str) -> str:
         base = f"{self._setting('KRAKEN_GRAPHQL_URL', '')}|{self._setting('KRAKEN_REST_URL', '')}"
-        digest = hashlib.sha256("|".join((base, *parts)).encode()).hexdigest()[:32]
-        return f"tariffsrc:kraken:{parts[0]}:{digest}"
+        return _cache_key_digest(base, parts)
 
     # --- HTTP ---
 
@@ -631,9 +631,10 @@ class KrakenTariffSource:
     def _rows_for_day(self, *, code: str, kind: str, day: dt.date) -> list[Row]:
         """Every row of `kind` (standard-unit-rates, day-unit-rates, night-unit-rates,
         standing-charges) overlapping one local day, oldest first, in major units."""
-        start, end = local_day_bounds(day=day, timezone=self.timezone)
 
         def fetch() -> tuple[Any, float]:
+            # Only a fetch needs the day's bounds: a poll answered from memory skips them.
+            start, end = local_day_bounds(day=day, timezone=self.timezone)
             rows = self._fetch_rows(code=code, kind=kind, start=start, end=end)
             now = dt.datetime.now(dt.UTC)
             published_until = max((r[1] for r in rows if r[1] is not None), default=None)
@@ -903,6 +904,14 @@ class KrakenTariffSource:
 
 
 # --- small helpers ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _cache_key_digest(base: str, parts: tuple[str, ...]) -> str:
+    """The shared-cache key of `parts` under the configured hosts. Every poll asks for the same
+    few keys, so each is digested once per process, not once per look-up."""
+    digest = hashlib.sha256("|".join((base, *parts)).encode()).hexdigest()[:32]
+    return f"tariffsrc:kraken:{parts[0]}:{digest}"
 
 
 def _row_at(rows: list[Row], at: dt.datetime) -> Row | None:
