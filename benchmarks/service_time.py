@@ -107,8 +107,8 @@ def kraken_targets(
 
     from benchmarks.kraken_bench import kraken_settings
 
-    configured = kraken_settings(fake_url)
-    configured["KRAKEN_AGREEMENTS_TTL"] = int(configured["KRAKEN_AGREEMENTS_TTL"])  # type: ignore[assignment]
+    configured: dict[str, Any] = dict(kraken_settings(fake_url))
+    configured["KRAKEN_AGREEMENTS_TTL"] = int(configured["KRAKEN_AGREEMENTS_TTL"])
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {seed['kraken_access_token']}"}
     with override_settings(**configured):
         first = client.get("/api/v1/tariff", **bearer)  # fills the cache from the fake
