@@ -200,6 +200,31 @@ def bench_priced_create(client: OAuthClient) -> dict[str, str]:
     return out
 
 
+# The customer the Kraken-source targets read: its account and prices are the recorded fixtures
+# (tests/accounts/sources/fixtures/kraken/), served by tests/fakes/kraken.py.
+KRAKEN_ACCOUNT = "A-3333CCCC"
+
+
+def bench_kraken_create(client: OAuthClient) -> dict[str, str]:
+    """A customer whose tariff comes from Kraken (an open-ended agreement, so any day will do),
+    with a live grant: the Kraken server answers its polls."""
+    user = User.objects.create(
+        email="bench-kraken@bench.example", is_active=True, account_number=KRAKEN_ACCOUNT
+    )
+    premise = Premise.objects.create(
+        customer=user,
+        reference="KRP-3000001",  # the fixture's property 3000001
+        address_line1="3 Bench Row",
+        city="Sampleford",
+        post_code="ZZ9 3ZZ",
+        country_code="GB",
+    )
+    _, issued = oauth_services.grant_issue(
+        customer=user, premise=premise, client=client, directions=["IMPORT"]
+    )
+    return {"kraken_access_token": issued.access_token}
+
+
 def seed(out: str) -> None:
     secret = tokens.secret_generate(tokens.CLIENT_SECRET_PREFIX)
     client = OAuthClient.objects.create(
@@ -216,6 +241,7 @@ def seed(out: str) -> None:
         customer=user, premise=premise, client=client, directions=["IMPORT"]
     )
     priced = bench_priced_create(client)
+    kraken = bench_kraken_create(client)
     # Flow customers: MD5 hashes for the fast-hasher run, Argon2 for the production one.
     fast_hash = make_password(PASSWORD, hasher="md5") if "md5" in _hashers() else None
     slow_hash = make_password(PASSWORD, hasher="argon2")
@@ -232,6 +258,7 @@ def seed(out: str) -> None:
                 "password": PASSWORD,
                 "flow_users": FLOW_USERS,
                 **priced,
+                **kraken,
             }
         )
     )

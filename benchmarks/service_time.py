@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -90,7 +91,37 @@ def main() -> None:
             lambda: client.get("/api/v1/tariff", HTTP_IF_NONE_MATCH=published_etag, **published),
         ),
     }
-    print(json.dumps({key: cpu_ms(call) for key, call in targets.items()}))
+    results = {key: cpu_ms(call) for key, call in targets.items()}
+    kraken_url = os.environ.get("BENCH_KRAKEN_URL")
+    if kraken_url:
+        results.update(kraken_targets(client, seed, kraken_url, checked))
+    print(json.dumps(results))
+
+
+def kraken_targets(
+    client: Client, seed: dict[str, Any], fake_url: str, checked: Callable[..., Any]
+) -> dict[str, float]:
+    """The tariff API on the Kraken source (the served fake at `fake_url`), warm cache: the same
+    requests the Kraken server answers under wrk, measured like every other target here."""
+    from django.test import override_settings
+
+    from benchmarks.kraken_bench import kraken_settings
+
+    configured: dict[str, Any] = dict(kraken_settings(fake_url))
+    configured["KRAKEN_AGREEMENTS_TTL"] = int(configured["KRAKEN_AGREEMENTS_TTL"])
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {seed['kraken_access_token']}"}
+    with override_settings(**configured):
+        first = client.get("/api/v1/tariff", **bearer)  # fills the cache from the fake
+        assert first.status_code == 200, first.content  # noqa: S101
+        etag = first["ETag"]
+        return {
+            "k_kraken_200": cpu_ms(checked(200, lambda: client.get("/api/v1/tariff", **bearer))),
+            "k_kraken_304": cpu_ms(
+                checked(
+                    304, lambda: client.get("/api/v1/tariff", HTTP_IF_NONE_MATCH=etag, **bearer)
+                )
+            ),
+        }
 
 
 if __name__ == "__main__":

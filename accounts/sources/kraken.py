@@ -22,6 +22,7 @@ shift, never rounding (24.9p is £0.249). VAT inclusive or exclusive values are 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -72,11 +73,33 @@ _TOKEN_MARGIN_SECONDS = 60
 _DEFAULT_TOKEN_SECONDS = 3600  # Kraken's tokens last an hour when the payload says nothing
 _MAX_PAGES = 50
 _MEMO_SIZE = 4096  # entries kept in a process (a few kB each); cleared whole when full
-# Kraken's GraphQL errors carry `extensions.errorType` / `errorCode`: these say our token is not
-# (or no longer) accepted, so a new one is obtained once and the query repeated.
-_AUTH_ERROR_TYPES = frozenset({"AUTHORIZATION", "AUTHENTICATION"})
-_AUTH_ERROR_CODES = frozenset({"KT-CT-1111", "KT-CT-1112", "KT-CT-1124", "KT-CT-1139"})
-_NOT_FOUND_ERROR_TYPES = frozenset({"NOT_FOUND"})
+# Kraken's GraphQL answers 200 and puts failures in `errors[].extensions {errorType, errorCode}`.
+# A code with a published source (tests/accounts/sources/fixtures/kraken/README.md) decides;
+# any other code is classified by its errorType. "auth": our token is not (or no longer)
+# accepted, so a new one is obtained once and the query repeated; "forbidden": the organisation
+# may not read this, which only an operator can fix; "rate_limited": Kraken's points allowance
+# is spent, and asking again at once makes it stricter; "invalid": Kraken refuses our query.
+_ERROR_CODES = {
+    "KT-CT-1111": "auth",  # Unauthorized (listed on every authenticated field)
+    "KT-CT-1112": "auth",  # 'Authorization' header not provided
+    "KT-CT-1124": "auth",  # the token's signature has expired
+    "KT-CT-1128": "forbidden",  # the viewer is not authorized: roles or permissions
+    "KT-CT-4177": "forbidden",  # account(accountNumber:): Unauthorized
+    "KT-CT-4178": "not_found",  # no account found
+    "KT-CT-10006": "not_found",  # the requested account could not be found
+    "KT-CT-1199": "rate_limited",  # too many requests
+}
+_ERROR_TYPES = {
+    "AUTHENTICATION": "auth",
+    # Without a known code, a new token is tried once; refused again, it is a configuration
+    # problem (`_graphql`).
+    "AUTHORIZATION": "auth",
+    "NOT_FOUND": "not_found",
+    "VALIDATION": "invalid",
+}
+# When one answer carries several errors, the first kind in this order decides.
+_FAILURE_ORDER = ("auth", "rate_limited", "forbidden", "invalid", "not_found", "other")
+_ERROR_CODE = re.compile(r"^KT[-_]([A-Z]{2})[-_](\d+)")
 _TARIFF_CODE = re.compile(r"^E-(1R|2R|3R|FLAT2R)-(?P<product>[A-Z0-9-]+?)-(?P<region>[A-P])$")
 
 TOKEN_MUTATION = """
@@ -240,8 +263,7 @@ class KrakenTariffSource:
 
     def _cache_key(self, *parts: str) -> str:
         base = f"{self._setting('KRAKEN_GRAPHQL_URL', '')}|{self._setting('KRAKEN_REST_URL', '')}"
-        digest = hashlib.sha256("|".join((base, *parts)).encode()).hexdigest()[:32]
-        return f"tariffsrc:kraken:{parts[0]}:{digest}"
+        return _cache_key_digest(base, parts)
 
     # --- HTTP ---
 
@@ -376,6 +398,11 @@ class KrakenTariffSource:
                 token=None,
             )
             errors = body.get("errors")
+            if errors and _failure(errors) == "rate_limited":
+                raise TariffSourceUnavailable(
+                    "Kraken's rate limit refused obtainKrakenToken: " + _error_summary(errors),
+                    retry_after=self._rate_limited_retry_after(),
+                )
             if errors:
                 raise TariffSourceMisconfigured(
                     "Kraken refused the organisation's key in obtainKrakenToken: "
@@ -442,15 +469,34 @@ class KrakenTariffSource:
                     ) from e
                 continue
             errors = body.get("errors")
-            if errors and _auth_error(errors):
+            failure = _failure(errors) if errors else None
+            if failure == "auth":
                 self._token_forget(token)
                 if attempt == 2:
                     raise TariffSourceMisconfigured(
                         "Kraken refuses a freshly obtained token: " + _error_summary(errors)
                     )
                 continue
+            if failure == "forbidden":
+                raise TariffSourceMisconfigured(
+                    "Kraken refuses the organisation access (check the key's permissions and "
+                    "the customer's account number): " + _error_summary(errors)
+                )
+            if failure == "rate_limited":
+                # Not retried within the deadline: Kraken's limits get stricter while pressed.
+                raise TariffSourceUnavailable(
+                    "Kraken's rate limit: " + _error_summary(errors),
+                    retry_after=self._rate_limited_retry_after(),
+                )
+            if failure == "invalid":
+                raise TariffSourceMalformed(
+                    "Kraken refused our query as invalid: " + _error_summary(errors)
+                )
             return body
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rate_limited_retry_after(self) -> int:
+        return int(self._setting("TARIFF_SOURCE_RETRY_AFTER", 300))
 
     # --- account data (GraphQL) ---
 
@@ -473,7 +519,7 @@ class KrakenTariffSource:
             account = _dig(body, "data", "account")
             errors = body.get("errors")
             if account is None:
-                if not errors or _not_found_error(errors):
+                if not errors or _failure(errors) == "not_found":
                     raise SupplyAccountNotFound(f"Kraken knows no account {number[:4]}…")
                 raise TariffSourceUnavailable("Kraken: " + _error_summary(errors))
             if errors:  # partial data: something inside failed; do not serve half an account
@@ -631,9 +677,10 @@ class KrakenTariffSource:
     def _rows_for_day(self, *, code: str, kind: str, day: dt.date) -> list[Row]:
         """Every row of `kind` (standard-unit-rates, day-unit-rates, night-unit-rates,
         standing-charges) overlapping one local day, oldest first, in major units."""
-        start, end = local_day_bounds(day=day, timezone=self.timezone)
 
         def fetch() -> tuple[Any, float]:
+            # Only a fetch needs the day's bounds: a poll answered from memory skips them.
+            start, end = local_day_bounds(day=day, timezone=self.timezone)
             rows = self._fetch_rows(code=code, kind=kind, start=start, end=end)
             now = dt.datetime.now(dt.UTC)
             published_until = max((r[1] for r in rows if r[1] is not None), default=None)
@@ -905,6 +952,14 @@ class KrakenTariffSource:
 # --- small helpers ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _cache_key_digest(base: str, parts: tuple[str, ...]) -> str:
+    """The shared-cache key of `parts` under the configured hosts. Every poll asks for the same
+    few keys, so each is digested once per process, not once per look-up."""
+    digest = hashlib.sha256("|".join((base, *parts)).encode()).hexdigest()[:32]
+    return f"tariffsrc:kraken:{parts[0]}:{digest}"
+
+
 def _row_at(rows: list[Row], at: dt.datetime) -> Row | None:
     found = [r for r in rows if r[0] <= at and (r[1] is None or at < r[1])]
     return max(found, key=lambda r: r[0]) if found else None
@@ -941,16 +996,25 @@ def _extension(error: dict[str, Any], name: str) -> str:
     return str(extensions.get(name, "")) if isinstance(extensions, dict) else ""
 
 
-def _auth_error(errors: Any) -> bool:
-    return any(
-        _extension(e, "errorType") in _AUTH_ERROR_TYPES
-        or _extension(e, "errorCode") in _AUTH_ERROR_CODES
+def _error_code(error: dict[str, Any]) -> str:
+    """`KT-CT-1124`; deployments that spell codes `KT_CT_1124_JWT_EXPIRED` read the same."""
+    match = _ERROR_CODE.match(_extension(error, "errorCode").strip().upper())
+    return f"KT-{match[1]}-{match[2]}" if match else ""
+
+
+def _error_type(error: dict[str, Any]) -> str:
+    # Some deployments' documentation writes `NOT FOUND` for `NOT_FOUND`.
+    return "_".join(_extension(error, "errorType").upper().split())
+
+
+def _failure(errors: Any) -> str:
+    """What a GraphQL `errors` list means for us: auth, forbidden, rate_limited, invalid,
+    not_found or other (see `_ERROR_CODES`)."""
+    kinds = {
+        _ERROR_CODES.get(_error_code(e)) or _ERROR_TYPES.get(_error_type(e), "other")
         for e in _error_items(errors)
-    )
-
-
-def _not_found_error(errors: Any) -> bool:
-    return any(_extension(e, "errorType") in _NOT_FOUND_ERROR_TYPES for e in _error_items(errors))
+    }
+    return next((kind for kind in _FAILURE_ORDER if kind in kinds), "other")
 
 
 def _error_summary(errors: Any) -> str:

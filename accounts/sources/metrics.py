@@ -10,6 +10,7 @@ sum(rate(fp_tariff_source_cache_total[5m]))`.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 
@@ -47,10 +48,19 @@ def source_call_observe(*, source: str, operation: str, result: str, seconds: fl
     ).observe(max(seconds, 0.0))
 
 
+# (source, kind, hit) -> the labelled counter: a cache hit is counted on every poll, and
+# resolving the labels each time cost more than the look-up it counts.
+_CACHE_COUNTERS: dict[tuple[str, str, bool], Any] = {}
+
+
 def source_cache_inc(*, source: str, kind: str, hit: bool) -> None:
-    CACHE_LOOKUPS.labels(
-        source=_label(source), kind=_label(kind), result="hit" if hit else "miss"
-    ).inc()
+    counter = _CACHE_COUNTERS.get((source, kind, hit))
+    if counter is None:
+        counter = CACHE_LOOKUPS.labels(
+            source=_label(source), kind=_label(kind), result="hit" if hit else "miss"
+        )
+        _CACHE_COUNTERS[(source, kind, hit)] = counter
+    counter.inc()
 
 
 def source_stale_inc(*, source: str, kind: str) -> None:

@@ -37,6 +37,38 @@ def fixture(path: str) -> Any:
     return json.loads((FIXTURES / path).read_text())
 
 
+def account_fixture(number: str) -> Any:
+    """The recorded AccountSupplyPoints answer for an account number (Kraken's "not found"
+    answer for a number no fixture names)."""
+    path = FIXTURES / f"graphql/AccountSupplyPoints.{number}.json"
+    if path.is_file() and path.parent == FIXTURES / "graphql":
+        return json.loads(path.read_text())
+    return fixture("graphql/AccountSupplyPoints.not-found.json")
+
+
+def rest_page(*, path: str, query: str) -> tuple[int, str]:
+    """(status, body) of the products API for a request path and query string, from the
+    recorded pages: the local day's page (or page 2), `any.json`, an empty page for a day not
+    published yet, or 404 for a tariff and kind never recorded."""
+    match = _REST_PATH.match(path)
+    if match is None:
+        return 404, json.dumps({"detail": "Not found."})
+    params = parse_qs(query)
+    code, kind = match["code"], match["kind"]
+    period_from = dt.datetime.fromisoformat(params["period_from"][0].replace("Z", "+00:00"))
+    day = period_from.astimezone(ZoneInfo("Europe/London")).date()
+    suffix = ".page2" if params.get("page") == ["2"] else ""
+    directory = FIXTURES / "rest" / code / kind
+    if directory.parent.parent != FIXTURES / "rest":
+        return 404, json.dumps({"detail": "Not found."})
+    for name in (f"{day.isoformat()}{suffix}.json", "any.json"):
+        if (directory / name).is_file():
+            return 200, (directory / name).read_text()
+    if directory.is_dir():  # a day not (yet) published: no rows
+        return 200, json.dumps({"count": 0, "next": None, "previous": None, "results": []})
+    return 404, json.dumps({"detail": "Not found."})
+
+
 class KrakenReplay:
     def __init__(self, mock: responses.RequestsMock) -> None:
         self.mock = mock
@@ -93,13 +125,7 @@ class KrakenReplay:
                 return answer()
             data = fixture(f"graphql/{operation}.{answer}.json")
         elif operation == "AccountSupplyPoints":
-            number = body["variables"]["accountNumber"]
-            path = FIXTURES / f"graphql/{operation}.{number}.json"
-            data = (
-                json.loads(path.read_text())
-                if path.exists()
-                else fixture(f"graphql/{operation}.not-found.json")
-            )
+            data = account_fixture(body["variables"]["accountNumber"])
         else:
             data = fixture(f"graphql/{operation}.json")
         if operation == "ObtainKrakenToken" and data.get("data", {}).get("obtainKrakenToken"):
@@ -115,18 +141,6 @@ class KrakenReplay:
         if self.rest_failures:
             return self.rest_failures.popleft()()
         parts = urlsplit(request.url)
-        match = _REST_PATH.match(parts.path)
-        assert match is not None, request.url  # noqa: S101
-        query = parse_qs(parts.query)
-        code, kind = match["code"], match["kind"]
-        period_from = dt.datetime.fromisoformat(query["period_from"][0].replace("Z", "+00:00"))
-        day = period_from.astimezone(ZoneInfo("Europe/London")).date()
-        suffix = ".page2" if query.get("page") == ["2"] else ""
-        for name in (f"{day.isoformat()}{suffix}.json", "any.json"):
-            path = FIXTURES / "rest" / code / kind / name
-            if path.exists():
-                return 200, {"Content-Type": "application/json"}, path.read_text()
-        if (FIXTURES / "rest" / code / kind).is_dir():  # a day not (yet) published: no rows
-            empty = {"count": 0, "next": None, "previous": None, "results": []}
-            return 200, {"Content-Type": "application/json"}, json.dumps(empty)
-        return 404, {"Content-Type": "application/json"}, json.dumps({"detail": "Not found."})
+        assert _REST_PATH.match(parts.path) is not None, request.url  # noqa: S101
+        status, body = rest_page(path=parts.path, query=parts.query)
+        return status, {"Content-Type": "application/json"}, body

@@ -393,6 +393,86 @@ def test_no_credential_is_a_configuration_problem(
         kraken.supply_points(customer=SINGLE)
 
 
+# --- Kraken's GraphQL error codes (sources in fixtures/kraken/README.md) ---------------------
+
+
+def _account_queries(replay: KrakenReplay) -> list[dict[str, Any]]:
+    return [c for c in replay.graphql_calls if c["operation"] == "AccountSupplyPoints"]
+
+
+def test_an_account_the_organisation_may_not_read_is_a_configuration_problem_at_once(
+    kraken: KrakenTariffSource, replay: KrakenReplay
+) -> None:
+    replay.queue("AccountSupplyPoints", "unauthorized")  # KT-CT-4177, errorType AUTHORIZATION
+    with pytest.raises(TariffSourceMisconfigured, match="KT-CT-4177"):
+        kraken.supply_points(customer=SINGLE)
+    # A permission is not an expired token: no new token, no second query.
+    assert replay.tokens_issued == 1
+    assert len(_account_queries(replay)) == 1
+
+
+def test_kraken_rate_limit_is_unavailable_with_retry_after_and_not_pressed_again(
+    kraken: KrakenTariffSource, replay: KrakenReplay, settings: Any
+) -> None:
+    settings.TARIFF_SOURCE_RETRY_AFTER = 120
+    replay.queue("AccountSupplyPoints", *["rate-limited"] * 5)  # KT-CT-1199
+    with pytest.raises(TariffSourceUnavailable, match="KT-CT-1199") as error:
+        kraken.supply_points(customer=SINGLE)
+    assert not isinstance(error.value, TariffSourceMalformed)
+    assert error.value.retry_after == 120
+    assert len(_account_queries(replay)) == 1
+
+
+def test_a_rate_limited_token_request_is_unavailable_not_a_refused_key(
+    kraken: KrakenTariffSource, replay: KrakenReplay
+) -> None:
+    replay.queue("ObtainKrakenToken", "rate-limited")
+    with pytest.raises(TariffSourceUnavailable) as error:
+        kraken.supply_points(customer=SINGLE)
+    assert error.value.retry_after is not None
+
+
+def test_a_query_kraken_calls_invalid_is_malformed(
+    kraken: KrakenTariffSource, replay: KrakenReplay
+) -> None:
+    replay.queue("AccountSupplyPoints", "invalid")  # errorType VALIDATION
+    with pytest.raises(TariffSourceMalformed, match="invalid"):
+        kraken.supply_points(customer=SINGLE)
+    assert len(_account_queries(replay)) == 1
+
+
+def _graphql_error(extensions: dict[str, str]) -> Any:
+    body = {"data": {"account": None}, "errors": [{"message": "m", "extensions": extensions}]}
+    return _status(HTTPStatus.OK, json.dumps(body))
+
+
+@pytest.mark.parametrize(
+    ("extensions", "expected"),
+    [
+        # Codes decide before types, in either spelling deployments document.
+        ({"errorCode": "KT_CT_1124_JWT_EXPIRED"}, "a new token"),
+        ({"errorCode": "KT-CT-1112", "errorType": "AUTHORIZATION"}, "a new token"),
+        ({"errorCode": "KT-CT-10006", "errorType": "NOT_FOUND"}, SupplyAccountNotFound),
+        ({"errorCode": "KT-CT-1128", "errorType": "AUTHORIZATION"}, TariffSourceMisconfigured),
+        # Unknown codes fall back to errorType, spelled with a space on some deployments.
+        ({"errorCode": "KT-CT-9999", "errorType": "NOT FOUND"}, SupplyAccountNotFound),
+        ({"errorCode": "KT-CT-9999", "errorType": "AUTHENTICATION"}, "a new token"),
+        ({"errorCode": "KT-CT-9999", "errorType": "APPLICATION"}, TariffSourceUnavailable),
+    ],
+)
+def test_graphql_errors_are_classified_by_known_code_then_by_type(
+    kraken: KrakenTariffSource, replay: KrakenReplay, extensions: Any, expected: Any
+) -> None:
+    replay.queue("AccountSupplyPoints", _graphql_error(extensions))
+    if expected == "a new token":
+        assert len(kraken.supply_points(customer=SINGLE)) == 1
+        assert replay.tokens_issued == 2
+        return
+    with pytest.raises(expected):
+        kraken.supply_points(customer=SINGLE)
+    assert replay.tokens_issued == 1
+
+
 # --- failures -----------------------------------------------------------------------------
 
 
