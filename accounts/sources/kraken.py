@@ -84,7 +84,11 @@ _ERROR_CODES = {
     "KT-CT-1112": "auth",  # 'Authorization' header not provided
     "KT-CT-1124": "auth",  # the token's signature has expired
     "KT-CT-1128": "forbidden",  # the viewer is not authorized: roles or permissions
-    "KT-CT-4177": "forbidden",  # account(accountNumber:): Unauthorized
+    # account(accountNumber:) "Unauthorized": the one code it lists, so also what an account
+    # number this organisation cannot see (another supplier's, a typo) gets. Per account, it is
+    # the customer's answer (no tariff to share), not the deployment's: a key without the
+    # permission fails every account with KT-CT-1128, and the log names the code.
+    "KT-CT-4177": "not_found",
     "KT-CT-4178": "not_found",  # no account found
     "KT-CT-10006": "not_found",  # the requested account could not be found
     "KT-CT-1199": "rate_limited",  # too many requests
@@ -520,6 +524,12 @@ class KrakenTariffSource:
             errors = body.get("errors")
             if account is None:
                 if not errors or _failure(errors) == "not_found":
+                    if errors:
+                        logger.warning(
+                            "Kraken has no account %s… for us: %s",
+                            number[:4],
+                            _error_summary(errors),
+                        )
                     raise SupplyAccountNotFound(f"Kraken knows no account {number[:4]}…")
                 raise TariffSourceUnavailable("Kraken: " + _error_summary(errors))
             if errors:  # partial data: something inside failed; do not serve half an account

@@ -400,12 +400,13 @@ def _account_queries(replay: KrakenReplay) -> list[dict[str, Any]]:
     return [c for c in replay.graphql_calls if c["operation"] == "AccountSupplyPoints"]
 
 
-def test_an_account_the_organisation_may_not_read_is_a_configuration_problem_at_once(
-    kraken: KrakenTariffSource, replay: KrakenReplay
+def test_an_account_the_organisation_may_not_read_is_that_customers_no_account_at_once(
+    kraken: KrakenTariffSource, replay: KrakenReplay, caplog: pytest.LogCaptureFixture
 ) -> None:
     replay.queue("AccountSupplyPoints", "unauthorized")  # KT-CT-4177, errorType AUTHORIZATION
-    with pytest.raises(TariffSourceMisconfigured, match="KT-CT-4177"):
+    with pytest.raises(SupplyAccountNotFound):
         kraken.supply_points(customer=SINGLE)
+    assert "KT-CT-4177" in caplog.text  # the operator can tell it from a plain unknown account
     # A permission is not an expired token: no new token, no second query.
     assert replay.tokens_issued == 1
     assert len(_account_queries(replay)) == 1
