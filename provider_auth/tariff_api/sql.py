@@ -36,6 +36,7 @@ from accounts.models import (
 )
 from provider_auth.consent.lifecycle import SUPPLY_END_ATTR, supply_end_sql, supply_end_value
 from provider_auth.oauth.models import AccessToken, Grant, OAuthClient
+from provider_auth.tariff_api.prepared import prepared_rows
 
 
 def _q(name: str) -> str:
@@ -289,9 +290,8 @@ def polling_token_fetch(
         )
         instant = connection.ops.adapt_datetimefield_value(at)
         params = [token_hash, instant, instant]
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
+    # Prepared on PostgreSQL: planning it cost several times running it.
+    rows = prepared_rows(query, params)
     if not rows:
         return None
     row = rows[0]
