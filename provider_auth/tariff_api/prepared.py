@@ -15,9 +15,10 @@ other query stays exactly as Django sends it.
 Connection poolers: psycopg prepares with the extended protocol (Parse/Bind), which PgBouncer in
 transaction pooling supports from 1.21 with `max_prepared_statements` set; older ones hand the
 next transaction to another server, where the statement does not exist. `DB_PREPARE_POLL_QUERY=
-false` turns this off (see docs/operations.md); should a pooler lose a statement anyway, the
-query runs again unprepared and preparing stays off in this process, with an error logged,
-rather than failing polls.
+false` turns this off (see docs/operations.md). Should the server reject the prepared statement
+anyway — lost by a pooler, or its result columns changed by a migration while this process
+runs — the query runs again unprepared and preparing stays off in this process, with an error
+logged, rather than failing polls.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from django.db import DatabaseError, connection
 
 logger = logging.getLogger(__name__)
 
-# SQLSTATEs of a prepared statement missing on, or already present on, the server connection
-# the pooler handed over: the statement was prepared on another one.
-_POOLER_LOST_STATEMENT = {"26000", "42P05"}
+# SQLSTATEs of a prepared statement the server cannot run: missing on, or already present on,
+# the server connection a pooler handed over (it was prepared on another one), or "cached plan
+# must not change result type" after a migration altered a column it reads.
+_STATEMENT_UNUSABLE = {"26000", "42P05", "0A000"}
 # psycopg prepares a statement after this many executions unless asked to: never, here.
 _ONLY_WHEN_ASKED = sys.maxsize
 
@@ -78,7 +80,7 @@ def prepared_rows(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
             return list(cursor.fetchall())
     except DatabaseError as error:
         sqlstate = getattr(error.__cause__, "sqlstate", None)
-        if sqlstate not in _POOLER_LOST_STATEMENT:
+        if sqlstate not in _STATEMENT_UNUSABLE:
             raise
         _preparing_off(sqlstate)
         if connection.in_atomic_block:
@@ -96,8 +98,9 @@ def _preparing_off(sqlstate: str) -> None:
     global _disabled
     _disabled = True
     logger.error(
-        "The poll query's prepared statement was lost (SQLSTATE %s): a connection pooler in "
-        "transaction mode that does not keep prepared statements? Preparing is off in this "
-        "process; set DB_PREPARE_POLL_QUERY=false, or max_prepared_statements in PgBouncer.",
+        "The poll query's prepared statement failed on the server (SQLSTATE %s): a connection "
+        "pooler in transaction mode that does not keep prepared statements (set "
+        "DB_PREPARE_POLL_QUERY=false, or max_prepared_statements in PgBouncer), or a migration "
+        "changed a column it reads. Preparing is off in this process until it restarts.",
         sqlstate,
     )
