@@ -15,9 +15,10 @@ prints the median "Planning Time" and "Execution Time" PostgreSQL reports (serve
   neither           both replaced
   no fence          the full query without MATERIALIZED on the token's CTE
   token only        `TOKEN_ONLY_SQL` (what `/api/v1/tariff/rates` sends)
-  prepared          the full query as a prepared statement (`PREPARE` once, then
-                    `EXPLAIN ANALYZE EXECUTE`): planning once per connection; the plan it
-                    settles on (custom or generic) is printed
+
+and each variant again as a prepared statement (`PREPARE` once, then `EXPLAIN ANALYZE
+EXECUTE`), as `polling_token_fetch` runs it: planned once per connection, with the plan it
+settles on after five executions (custom or generic).
 
 Timings here are PostgreSQL's own; the CPU each costs under load is `cpu_under_load.py`'s.
 """
@@ -87,35 +88,40 @@ def main() -> None:
             ("published tariff", "published_access_token"),
         ):
             digest = access_token_digest(tokens[token_key])
-            times: dict[str, list[tuple[float, float]]] = {name: [] for name in queries}
-            for _ in range(cli.repeat):
-                for name, query in queries.items():
-                    params = [digest] if query is sql.TOKEN_ONLY_SQL else [digest, at, at]
-                    times[name].append(explain(cursor, query, params))
-            # The prepared statement: parameters in PostgreSQL's own $n form.
+            plain: dict[str, list[tuple[float, float]]] = {name: [] for name in queries}
+            ready: dict[str, list[tuple[float, float]]] = {name: [] for name in queries}
+            settled: dict[str, str] = {}
             cursor.execute("DEALLOCATE ALL")
-            cursor.execute(
-                "PREPARE poll_q(text, timestamptz, timestamptz) AS "
-                + queries["full"].replace("%s", "$1", 1).replace("%s", "$2", 1).replace("%s", "$3")
-            )
-            times["prepared"] = []
+            for index, query in enumerate(queries.values()):
+                # The same statement prepared, parameters in PostgreSQL's own $n form.
+                numbered = query.replace("%s", "$1", 1).replace("%s", "$2", 1)
+                types = "text" if query is sql.TOKEN_ONLY_SQL else "text, timestamptz, timestamptz"
+                cursor.execute(f"PREPARE poll_{index}({types}) AS {numbered.replace('%s', '$3')}")
             for _ in range(cli.repeat):
-                times["prepared"].append(
-                    explain(cursor, "EXECUTE poll_q(%s, %s, %s)", [digest, at, at])
-                )
-            cursor.execute("EXPLAIN EXECUTE poll_q(%s, %s, %s)", [digest, at, at])
-            settled = "generic" if "$1" in "\n".join(r[0] for r in cursor.fetchall()) else "custom"
+                for index, (name, query) in enumerate(queries.items()):
+                    params = [digest] if query is sql.TOKEN_ONLY_SQL else [digest, at, at]
+                    plain[name].append(explain(cursor, query, params))
+                    holders = ", ".join(["%s"] * len(params))
+                    ready[name].append(explain(cursor, f"EXECUTE poll_{index}({holders})", params))
+            for index, (name, query) in enumerate(queries.items()):
+                params = [digest] if query is sql.TOKEN_ONLY_SQL else [digest, at, at]
+                holders = ", ".join(["%s"] * len(params))
+                cursor.execute(f"EXPLAIN EXECUTE poll_{index}({holders})", params)
+                plan = "\n".join(r[0] for r in cursor.fetchall())
+                settled[name] = "generic" if "$1" in plan else "custom"
             cursor.execute("DEALLOCATE ALL")
             print(f"\n{label}: median of {cli.repeat}, ms (PostgreSQL's own timing)")
-            print(f"  {'variant':<16} {'planning':>9} {'execution':>10} {'total':>7}")
-            for name, measured in times.items():
-                planning = statistics.median(p for p, _ in measured)
-                execution = statistics.median(e for _, e in measured)
-                note = f"  (settles on a {settled} plan)" if name == "prepared" else ""
-                print(
-                    f"  {name:<16} {planning:>9.3f} {execution:>10.3f} "
-                    f"{planning + execution:>7.3f}{note}"
-                )
+            print(
+                f"  {'variant':<16} {'planning':>9} {'execution':>10} {'total':>7}"
+                f"   prepared: {'planning':>9} {'execution':>10} {'total':>7}  plan"
+            )
+            for name in queries:
+                row = []
+                for measured in (plain[name], ready[name]):
+                    planning = statistics.median(p for p, _ in measured)
+                    execution = statistics.median(e for _, e in measured)
+                    row.append(f"{planning:>9.3f} {execution:>10.3f} {planning + execution:>7.3f}")
+                print(f"  {name:<16} {row[0]}   prepared: {row[1]}  {settled[name]}")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def targets_evaluate(
         if service.get(ours) and service.get(theirs):
             ratio = service[theirs] / service[ours]  # throughput ratio = inverse cost ratio
             by_service = f"{ratio:.2f}× ({'met' if ratio >= factor else 'missed'})"
-        if not a:  # a target added after this run was made: say so, never "0.00×"
+        if not a or not b:  # a target added after this run was made, or not in this harness's
             rows.append((name, "not in this run", False, by_service))
             continue
         rows.append((name, _ratio(a, b), bool(b) and a >= factor * b, by_service))
