@@ -119,6 +119,10 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# The tariff poll's query as a server-side prepared statement on PostgreSQL (planned once per
+# connection); off behind a transaction-pooling PgBouncer older than 1.21 or without
+# max_prepared_statements (provider_auth/tariff_api/prepared.py, docs/operations.md).
+DB_PREPARE_POLL_QUERY = env.bool("DB_PREPARE_POLL_QUERY", default=True)
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # SQLite for concurrent use (several gunicorn workers and threads): WAL lets readers
