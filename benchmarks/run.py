@@ -453,7 +453,7 @@ def run_all(
         str(OUR_PY),
         "benchmarks/seed.py",
         "mint",
-        "400",
+        "600",  # 5 interleaved rounds of 100 calls, each after a warming call
         str(work / "service-refresh.txt"),
         env=seed_env,
     )
