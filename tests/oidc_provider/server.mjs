@@ -38,14 +38,16 @@ const postLogoutRedirectUris = asList(option('post-logout-redirect-uri', 'OIDC_T
 const backchannelLogoutUri = option('backchannel-logout-uri', 'OIDC_TEST_BACKCHANNEL_LOGOUT_URI', undefined);
 
 // Test users: the account id is what a test types into the login form (any password works).
-// `account_number` matches seed_demo's customers; `email_verified` is false for mallory so the
-// email mapping must refuse her.
+// `account_number` matches seed_demo's customers (dora's: an account of the recorded Kraken
+// answers in tests/accounts/sources/fixtures/kraken); `email_verified` is false for mallory so
+// the email mapping must refuse her.
 const USERS = {
   alice: { email: 'alice@example.com', email_verified: true, account_number: 'A-1001', name: 'Alice Example' },
   bob: { email: 'bob@example.com', email_verified: true, account_number: 'A-1002', name: 'Bob Example' },
   carol: { email: 'carol@example.com', email_verified: true, account_number: 'A-1003', name: 'Carol Example' },
   mallory: { email: 'alice@example.com', email_verified: false, account_number: 'A-9999', name: 'Mallory' },
   nobody: { email: 'nobody@example.com', email_verified: true, account_number: 'A-0000', name: 'No Account' },
+  dora: { email: 'dora@example.com', email_verified: true, account_number: 'A-2222BBBB', name: 'Dora Example' },
 };
 
 // More users for a test: {"sub": {"email": ..., "email_verified": true, ...}, ...}.
