@@ -217,7 +217,9 @@ def main() -> None:
             call()
         profiler.disable()
         out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats = pstats.Stats(profiler, stream=out).sort_stats(
+            os.environ.get("PROFILE_SORT", "cumulative")
+        )
         stats.print_stats(45)
         if os.environ.get("PROFILE_CALLEES"):
             stats.print_callees(os.environ["PROFILE_CALLEES"])
