@@ -20,7 +20,8 @@ compares them. One instance per request: what it remembers is never shared.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from accounts.models import Premise, Pricing
 from accounts.price_selectors import LONGEST_INTERVAL, PublicationState, price_series_build
@@ -42,9 +43,15 @@ class _Series:
     [rows_from, rows_to)."""
 
     state: sql.SeriesState
-    rows: list[sql.PriceRow]
+    rows: list[Any]
     rows_from: dt.datetime
     rows_to: dt.datetime
+    _converted: list[sql.PriceRow] = field(default_factory=list)
+
+    def converted(self) -> list[sql.PriceRow]:
+        if self.rows and not self._converted:
+            self._converted.extend(sql.price_rows_convert(self.rows))
+        return self._converted
 
 
 def _series_key(tariff: TariffDefinition) -> int | str | None:
@@ -139,14 +146,18 @@ class PollingLocalTariffSource(LocalTariffSource):
         for found in read.contracts:
             found.contract.direction = direction
             found.contract.tariff_id = found.tariff.pk
-            terms.append(
-                contract_term_of(
-                    found.contract, reference=reference, tariff_updated_at=found.tariff.updated_at
-                )
-            )
             key = str(found.tariff.pk)
             if key not in self._tariffs:
                 self._tariffs[key] = tariff_definition_of(found.tariff, rules=found.rules)
+            definition = self._tariffs[key]
+            series = _series_key(definition)
+            state = None if series is None else read.states.get(series, (0, 0, None, None))
+            term = contract_term_of(
+                found.contract, reference=reference, tariff_updated_at=found.tariff.updated_at
+            )
+            # The tariff's version and its series' publication state, read in the same query:
+            # all a body of these rates is made of besides the range (see `sourced`).
+            terms.append(replace(term, tariff_version=f"{definition.version}\x1f{state or ''}"))
         currencies: dict[str, set[str]] = {}
         for definition in self._tariffs.values():
             if definition.pricing == Pricing.MARKET_INDEXED:
@@ -200,7 +211,7 @@ class PollingLocalTariffSource(LocalTariffSource):
         if known is not None and known.rows_from <= rows_from and end <= known.rows_to:
             # Read with the contracts: the rows of this stretch, as the query below would.
             state = known.state
-            rows = [row for row in known.rows if rows_from <= row[0] < end]
+            rows = [row for row in known.converted() if rows_from <= row[0] < end]
         else:
             # One query: the series' publication state with the rows that reach into the range.
             state, rows = sql.price_series_fetch(

@@ -639,11 +639,11 @@ PriceRow = tuple[dt.datetime, dt.datetime, Decimal]
 class RangeWithSeries(NamedTuple):
     """What `contracts_with_series_fetch` reads: the contracts with tariffs and rules, and the
     series of the priced ones by key (a tariff's id, or a zone): its state and its price rows
-    starting in the range asked for, in time order."""
+    starting in the range asked for, in time order, as read (see `price_rows_convert`)."""
 
     contracts: list[RangeContract]
     states: dict[int | str, SeriesState]
-    rows: dict[int | str, list[PriceRow]]
+    rows: dict[int | str, list[Any]]
 
 
 def contracts_with_series_fetch(
@@ -664,10 +664,9 @@ def contracts_with_series_fetch(
         found = cursor.fetchall()
     contracts: dict[int, RangeContract] = {}
     states: dict[int | str, SeriesState] = {}
-    rows: dict[int | str, list[PriceRow]] = {}
+    rows: dict[int | str, list[Any]] = {}
     n_contract, n_tariff = len(RANGE_CONTRACT), len(RANGE_TARIFF)
     n_range = n_contract + n_tariff + len(RANGE_RULE)
-    instant = dt.datetime.fromtimestamp
     for row in found:
         part = row[0]
         key: int | str = row[1] if row[1] is not None else row[2]
@@ -690,8 +689,14 @@ def contracts_with_series_fetch(
                 _aware(_datetime(until)),
             )
         else:
-            valid_from, valid_to, value = row[7 + n_range :]
-            rows.setdefault(key, []).append(
-                (instant(valid_from, dt.UTC), instant(valid_to, dt.UTC), _decimal(value))
-            )
+            # Kept as read (epoch seconds, value): turned into datetimes and decimals only when
+            # a body is written (`price_rows_convert`), not when a cached one is served.
+            rows.setdefault(key, []).append(row[7 + n_range :])
     return RangeWithSeries(contracts=list(contracts.values()), states=states, rows=rows)
+
+
+def price_rows_convert(rows: list[Any]) -> list[PriceRow]:
+    """Raw (epoch from, epoch to, value) rows of `contracts_with_series_fetch` as
+    (valid_from, valid_to, value) with aware UTC datetimes and exact decimals."""
+    instant = dt.datetime.fromtimestamp
+    return [(instant(vf, dt.UTC), instant(vt, dt.UTC), _decimal(v)) for vf, vt, v in rows]
