@@ -132,8 +132,8 @@ def test_a_contract_switching_from_a_schedule_to_published_prices_at_midnight(
         now=at("2026-01-14T16:05Z"),
     )
     token = issue(premise=premise)[1].access_token
-    # The token; the contracts with their tariffs, rules and the published series (one query).
-    with django_assert_max_num_queries(2):
+    # The token; the contracts with their tariffs, rules and series versions; the prices.
+    with django_assert_max_num_queries(3):
         response = rates(api_get, token, at("2026-01-14T18:00Z"), at("2026-01-15T06:00Z"))
     assert response.status_code == HTTPStatus.OK, response.content
     body = response.json()
@@ -489,12 +489,13 @@ def test_a_repeated_rates_request_is_served_from_its_written_body_until_prices_c
     first = rates(api_get, token, start, end)
     assert first.status_code == HTTPStatus.OK
 
-    def unexpected(rows: Any) -> Any:
+    def unexpected(**kwargs: Any) -> Any:
         raise AssertionError("a written body was written again")
 
     with monkeypatch.context() as patched:
-        patched.setattr(sql, "price_rows_convert", unexpected)
-        with django_assert_num_queries(2):  # the token; the contracts with their series
+        patched.setattr(sql, "price_series_fetch", unexpected)
+        # The token; the contracts with their tariffs' and series' versions. No price is read.
+        with django_assert_num_queries(2):
             again = rates(api_get, token, start, end)
     assert (again.content, again["ETag"]) == (first.content, first["ETag"])
 
