@@ -11,7 +11,7 @@ import ipaddress
 import os
 import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -247,6 +247,20 @@ def _private_cache_namespace(settings: Any) -> None:
     default = dict(settings.CACHES["default"])
     default["KEY_PREFIX"] = f"{default.get('KEY_PREFIX', '')}t{uuid.uuid4().hex[:12]}"
     settings.CACHES = {**settings.CACHES, "default": default}
+
+
+@pytest.fixture(autouse=True)
+def _empty_tariff_bodies() -> Iterator[None]:
+    """The tariff API's per-worker bodies are keyed by data versions, and database ids (and,
+    under a pinned clock, timestamps) repeat between tests: every test starts without any."""
+    from provider_auth.tariff_api.documents import documents
+    from provider_auth.tariff_api.views import rates_bodies
+
+    documents.clear()
+    rates_bodies.clear()
+    yield
+    documents.clear()
+    rates_bodies.clear()
 
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

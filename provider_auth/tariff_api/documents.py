@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -45,6 +45,7 @@ from provider_auth.tariff_api.formats import tariff_to_flatpeak, tariff_to_provi
 # pin each format's field layout per version, so a new or renamed field cannot slip through.
 DOCUMENT_SCHEMA_VERSION = 2
 CACHE_SIZE = 1024
+Body = TypeVar("Body")
 FULL_SCOPE = " ".join(SCOPES_SUPPORTED)
 
 
@@ -95,22 +96,22 @@ def tariff_document_render(
     return json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")).encode()
 
 
-class DocumentCache:
-    """A bounded LRU of document bodies by ETag, safe under threaded workers."""
+class DocumentCache(Generic[Body]):
+    """A bounded LRU of bodies by key (an ETag, a version), safe under threaded workers."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._items: OrderedDict[str, Body] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, etag: str) -> bytes | None:
+    def get(self, etag: str) -> Body | None:
         with self._lock:
             body = self._items.get(etag)
             if body is not None:
                 self._items.move_to_end(etag)
             return body
 
-    def put(self, etag: str, body: bytes) -> None:
+    def put(self, etag: str, body: Body) -> None:
         with self._lock:
             self._items[etag] = body
             self._items.move_to_end(etag)
@@ -125,4 +126,4 @@ class DocumentCache:
         return len(self._items)
 
 
-documents = DocumentCache(CACHE_SIZE)
+documents: DocumentCache[bytes] = DocumentCache(CACHE_SIZE)

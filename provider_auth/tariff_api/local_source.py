@@ -7,10 +7,11 @@ in force (with their tariffs' versions) to the bearer token, and because one req
 one premise only. `PollingLocalTariffSource` is `LocalTariffSource` for one such request:
 
 - `contract_in_force` at the instant query 1 was made answers from its rows (no query);
-- `contracts_overlapping` reads the contracts with their tariffs and rules, and the state and
-  price rows of their published or market-indexed series over the range, in one query, and
-  remembers them, so `tariff` and `prices_between` inside that range cost nothing afterwards;
-- otherwise `prices_between` reads a series' state and price rows in one query.
+- `contracts_overlapping` reads the contracts with their tariffs and rules, and the publication
+  state of their published or market-indexed series, in one query: each contract carries its
+  tariff's and series' version (`tariff_version`), so a rates body already written is known to
+  hold without reading a price; it remembers the tariffs, so `tariff` costs nothing afterwards;
+- `prices_between` reads a series' state and price rows in one query.
 
 Anything else (another premise, another instant) falls back to `LocalTariffSource`, so the
 answers are always the same as its own — `tests/provider_auth/tariff_api/test_local_source.py`
@@ -20,7 +21,7 @@ compares them. One instance per request: what it remembers is never shared.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from accounts.models import Premise, Pricing
 from accounts.price_selectors import LONGEST_INTERVAL, PublicationState, price_series_build
@@ -34,17 +35,6 @@ from accounts.sources.local import (
 )
 from provider_auth.tariff_api import sql
 from provider_auth.tariff_api.selectors import tariff_get_with_rules
-
-
-@dataclass(frozen=True)
-class _Series:
-    """A price series read with a range's contracts: its state and the rows starting in
-    [rows_from, rows_to)."""
-
-    state: sql.SeriesState
-    rows: list[sql.PriceRow]
-    rows_from: dt.datetime
-    rows_to: dt.datetime
 
 
 def _series_key(tariff: TariffDefinition) -> int | str | None:
@@ -99,7 +89,6 @@ class PollingLocalTariffSource(LocalTariffSource):
         if in_force is not None:
             self._in_force = {row.direction: row for row in in_force}
         self._tariffs: dict[str, TariffDefinition] = {}
-        self._series: dict[int | str, _Series] = {}
 
     def _ours(self, customer: CustomerLike, reference: str) -> bool:
         return customer.pk == self._customer_pk and reference == self._premise.reference
@@ -127,40 +116,25 @@ class PollingLocalTariffSource(LocalTariffSource):
             return super().contracts_overlapping(
                 customer=customer, reference=reference, direction=direction, start=start, end=end
             )
-        rows_from = start - LONGEST_INTERVAL
         read = sql.contracts_with_series_fetch(
-            premise_id=self._premise.pk,
-            direction=direction,
-            start=start,
-            end=end,
-            rows_from=rows_from,
+            premise_id=self._premise.pk, direction=direction, start=start, end=end
         )
         terms = []
         for found in read.contracts:
             found.contract.direction = direction
             found.contract.tariff_id = found.tariff.pk
-            terms.append(
-                contract_term_of(
-                    found.contract, reference=reference, tariff_updated_at=found.tariff.updated_at
-                )
-            )
             key = str(found.tariff.pk)
             if key not in self._tariffs:
                 self._tariffs[key] = tariff_definition_of(found.tariff, rules=found.rules)
-        currencies: dict[str, set[str]] = {}
-        for definition in self._tariffs.values():
-            if definition.pricing == Pricing.MARKET_INDEXED:
-                currencies.setdefault(definition.bidding_zone, set()).add(definition.currency)
-        for definition in self._tariffs.values():
+            definition = self._tariffs[key]
             series = _series_key(definition)
-            # A zone's rows were read for its tariffs' currency: usable when there is one.
-            if series is not None and len(currencies.get(definition.bidding_zone, ())) <= 1:
-                self._series[series] = _Series(
-                    state=read.states.get(series, (0, 0, None, None)),
-                    rows=read.rows.get(series, []),
-                    rows_from=rows_from,
-                    rows_to=end,
-                )
+            state = None if series is None else read.states.get(series, (0, 0, None, None))
+            term = contract_term_of(
+                found.contract, reference=reference, tariff_updated_at=found.tariff.updated_at
+            )
+            # The tariff's version and its series' publication state, read in the same query:
+            # all a body of these rates is made of besides the range (see `sourced`).
+            terms.append(replace(term, tariff_version=f"{definition.version}\x1f{state or ''}"))
         return terms
 
     def tariff(self, *, contract: ContractTerm, at: dt.datetime) -> TariffDefinition:
@@ -194,23 +168,15 @@ class PollingLocalTariffSource(LocalTariffSource):
         tariff = self.tariff(contract=contract, at=start)
         if tariff.pricing == Pricing.SCHEDULE:
             raise ValueError("a schedule tariff has no price series; price it by its rules")
-        rows_from = start - LONGEST_INTERVAL
-        series = _series_key(tariff)
-        known = None if series is None else self._series.get(series)
-        if known is not None and known.rows_from <= rows_from and end <= known.rows_to:
-            # Read with the contracts: the rows of this stretch, as the query below would.
-            state = known.state
-            rows = [row for row in known.rows if rows_from <= row[0] < end]
-        else:
-            # One query: the series' publication state with the rows that reach into the range.
-            state, rows = sql.price_series_fetch(
-                pricing=tariff.pricing,
-                tariff_id=int(tariff.key),
-                zone=tariff.bidding_zone,
-                currency=tariff.currency,
-                start=rows_from,
-                end=end,
-            )
+        # One query: the series' publication state with the rows that reach into the range.
+        state, rows = sql.price_series_fetch(
+            pricing=tariff.pricing,
+            tariff_id=int(tariff.key),
+            zone=tariff.bidding_zone,
+            currency=tariff.currency,
+            start=start - LONGEST_INTERVAL,
+            end=end,
+        )
         days, versions, last_updated, published_until = state
         return price_series_build(
             tariff=tariff,

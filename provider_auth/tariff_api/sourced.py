@@ -29,7 +29,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import Premise, User
-from accounts.prices import PriceSeries
+from accounts.price_selectors import tariff_publish_time
+from accounts.prices import PriceSeries, next_update_at
 from accounts.sources import tariff_source, tariff_source_is_local
 from accounts.sources.base import (
     ContractTerm,
@@ -224,27 +225,51 @@ def document_etag(
     return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
 
 
-def rate_intervals_between(
+@dataclass(frozen=True)
+class NextUpdate:
+    """What `next_update` of a rates body is worked out from besides the clock (it moves with
+    the clock while a publisher is late), so a body written earlier can be served with a
+    current one."""
+
+    timezone: str
+    publish_time: dt.time
+    published_until: dt.datetime | None
+
+    def at(self, now: dt.datetime) -> dt.datetime:
+        return next_update_at(
+            now=now,
+            timezone=self.timezone,
+            publish_time=self.publish_time,
+            published_until=self.published_until,
+            late_retry=dt.timedelta(minutes=settings.PRICES_LATE_RETRY_MINUTES),
+        )
+
+
+@dataclass(frozen=True)
+class RatesBetween:
+    """The concrete rates of a range (see `rate_intervals_of`)."""
+
+    intervals: list[RateInterval]
+    tariffs: list[TariffDefinition]
+    series: PriceSeries | None
+    next_update: NextUpdate | None
+
+
+def rate_intervals_of(
     *,
     source: TariffSource,
-    customer: CustomerLike,
-    premise: Premise,
-    direction: str,
+    contracts: list[ContractTerm],
     start: dt.datetime,
     end: dt.datetime,
-) -> tuple[list[RateInterval], list[TariffDefinition], PriceSeries | None]:
-    """The concrete rates of [start, end) across the contracts overlapping it, each tariff as in
-    force over its own stretch (a flat rate's announced change splits the stretch); published
-    prices only where published. Returns the intervals, the tariffs in force, in order (the
-    wire format reads the last one's currency and time zone), and the last price series."""
-    contracts = source.contracts_overlapping(
-        customer=customer, reference=premise.reference, direction=direction, start=start, end=end
-    )
-    if not contracts:
-        raise errors.no_tariff()
+) -> RatesBetween:
+    """The concrete rates of [start, end) across `contracts` (those overlapping it, oldest
+    first), each tariff as in force over its own stretch (a flat rate's announced change splits
+    the stretch); published prices only where published. With the tariffs in force, in order
+    (the wire format reads the last one's currency and time zone), and the last price series."""
     intervals: list[RateInterval] = []
     tariffs: list[TariffDefinition] = []
     series: PriceSeries | None = None
+    next_update: NextUpdate | None = None
     for contract in contracts:
         cursor = max(start, contract.start_at)
         stop = min(end, contract.end_at) if contract.end_at else end
@@ -263,6 +288,11 @@ def rate_intervals_between(
                 )
             else:
                 series = source.prices_between(contract=contract, start=cursor, end=piece_end)
+                next_update = NextUpdate(
+                    timezone=tariff.timezone,
+                    publish_time=tariff_publish_time(tariff=tariff),
+                    published_until=series.published_until,
+                )
                 intervals += [
                     RateInterval(
                         start=p.valid_from,
@@ -274,7 +304,37 @@ def rate_intervals_between(
                 ]
             tariffs.append(tariff)
             cursor = piece_end
-    return intervals, tariffs, series
+    return RatesBetween(
+        intervals=intervals, tariffs=tariffs, series=series, next_update=next_update
+    )
+
+
+def rates_body_key(
+    *,
+    premise: Premise,
+    direction: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    output: str,
+    contracts: list[ContractTerm],
+) -> str | None:
+    """The key of a rates body in the per-worker cache: the range, the format and the versions
+    of everything the body is made of — each contract's and its tariff's with its series'
+    publication state, which a source may read with the contracts (`tariff_version`). None
+    when it did not (then every body is written afresh)."""
+    if not contracts or not all(c.tariff_version for c in contracts):
+        return None
+    parts = [
+        "rates",
+        str(DOCUMENT_SCHEMA_VERSION),
+        output,
+        direction,
+        start.isoformat(),
+        end.isoformat(),
+        str(premise.pk),
+        *(f"{c.tariff_key}\x1e{c.version}\x1e{c.tariff_version}" for c in contracts),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 __all__ = [
@@ -285,7 +345,10 @@ __all__ = [
     "premise_customer",
     "premise_customers_forget",
     "publication_get",
-    "rate_intervals_between",
+    "NextUpdate",
+    "RatesBetween",
+    "rate_intervals_of",
+    "rates_body_key",
     "request_source",
     "source_answers",
     "source_is_local",

@@ -522,72 +522,52 @@ def contracts_overlapping_fetch(
     return list(contracts.values())
 
 
-# --- The rates of a range in one query: contracts, tariffs, rules and the price series --------
+# --- The versions of a range's rates in one query: contracts, tariffs, rules, series states ----
 
-# `RANGE_SQL` with, in the same round trip, the publication state and the price rows (starting in
-# [start - longest interval, end)) of every published or market-indexed tariff among the
-# contracts: the series' own prices by tariff, wholesale prices by (zone, currency). Each part
-# of the UNION fills its own columns and NULLs the others: part 0 the contracts with tariffs and
-# rules, part 1 a series' state (COUNT, SUM(version), newest publication, published until),
-# part 2 price rows (epoch seconds, value). A series is named by its tariff id (published) or its
-# zone (market-indexed). One statement instead of two: the round trip was the largest single cost
-# of a rates request after the rows themselves.
+# `RANGE_SQL` with, in the same round trip, the publication state of every published or
+# market-indexed tariff's series among the contracts (its own by tariff, its zone's): everything
+# a rates body is made of except the price rows, so a body already written is known to hold
+# without reading them (`sourced.rates_body_key`). Part 0 of the UNION fills the contract, tariff
+# and rule columns, part 1 a series' state (COUNT, SUM(version), newest publication, published
+# until), each NULL where the other's are. A series is named by its tariff id (published) or its
+# zone (market-indexed).
 _RANGE_WITH_SERIES_SQL = """
 WITH o AS (
-  SELECT k.{k_id} AS cid, f.{f_id} AS tid, f.{f_pricing} AS pricing, f.{f_zone} AS zone,
-         f.{f_currency} AS currency
+  SELECT k.{k_id} AS cid, f.{f_id} AS tid, f.{f_pricing} AS pricing, f.{f_zone} AS zone
   FROM {contract} k JOIN {tariff} f ON f.{f_id} = k.{k_tariff}
   WHERE k.{k_premise} = %s AND k.{k_direction} = %s AND k.{k_start} < %s
     AND (k.{k_end} IS NULL OR k.{k_end} > %s)
 )
-SELECT 0 AS part, NULL AS s_tariff, NULL AS s_zone, {range_columns}, {no_series}
+SELECT 0 AS part, NULL AS s_tariff, NULL AS s_zone, {range_columns},
+       NULL AS s_days, NULL AS s_versions, NULL AS s_last, NULL AS s_until
 FROM o JOIN {contract} k ON k.{k_id} = o.cid
 JOIN {tariff} f ON f.{f_id} = o.tid
 JOIN {rule} r ON r.{r_tariff} = o.tid
 UNION ALL
 SELECT 1, pp.{pp_tariff}, NULL, {no_range}, COUNT(*), SUM(pp.{pp_version}),
-       MAX(pp.{pp_published_at}), MAX(pp.{pp_valid_to}), NULL, NULL, NULL
+       MAX(pp.{pp_published_at}), MAX(pp.{pp_valid_to})
 FROM {publication} pp
 WHERE pp.{pp_region} = '' AND pp.{pp_tariff} IN (SELECT tid FROM o WHERE pricing = '{published}')
 GROUP BY pp.{pp_tariff}
 UNION ALL
 SELECT 1, NULL, pp.{pp_zone}, {no_range}, COUNT(*), SUM(pp.{pp_version}),
-       MAX(pp.{pp_published_at}), MAX(pp.{pp_valid_to}), NULL, NULL, NULL
+       MAX(pp.{pp_published_at}), MAX(pp.{pp_valid_to})
 FROM {publication} pp
 WHERE pp.{pp_tariff} IS NULL AND pp.{pp_zone} IN (SELECT zone FROM o WHERE pricing = '{market}')
 GROUP BY pp.{pp_zone}
-UNION ALL
-SELECT 2, pr.{pr_tariff}, NULL, {no_range}, NULL, NULL, NULL, NULL,
-       {pr_from_epoch}, {pr_to_epoch}, pr.{pr_value}
-FROM {published_price} pr
-WHERE pr.{pr_region} = '' AND pr.{pr_tariff} IN (SELECT tid FROM o WHERE pricing = '{published}')
-  AND pr.{pr_from} >= %s AND pr.{pr_from} < %s
-UNION ALL
-SELECT 2, NULL, w.{w_zone}, {no_range}, NULL, NULL, NULL, NULL,
-       {w_from_epoch}, {w_to_epoch}, w.{w_price}
-FROM {wholesale} w
-WHERE (w.{w_zone}, w.{w_currency}) IN (SELECT zone, currency FROM o WHERE pricing = '{market}')
-  AND w.{w_from} >= %s AND w.{w_from} < %s
-ORDER BY 1, {order_start}, {order_rule}, {order_price}
+ORDER BY 1, {order_start}, {order_rule}
 """
 
 
-def _range_with_series_sql(vendor: str) -> str:
-    n_range = len(RANGE_CONTRACT) + len(RANGE_TARIFF) + len(RANGE_RULE)
+def _range_with_series_sql() -> str:
     first = 4  # part, s_tariff, s_zone come first; columns are numbered from 1
     return _RANGE_WITH_SERIES_SQL.format(
         range_columns=f"{RANGE_CONTRACT.sql}, {RANGE_TARIFF.sql}, {RANGE_RULE.sql}",
-        # Typed where every part before the price rows is NULL: PostgreSQL resolves a UNION's
-        # column types pair by pair, and NULL UNION NULL would be text.
-        no_series="NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), "
-        "CAST(NULL AS NUMERIC)",
-        no_range=", ".join(["NULL"] * n_range),
+        no_range=", ".join(["NULL"] * (len(RANGE_CONTRACT) + len(RANGE_TARIFF) + len(RANGE_RULE))),
         contract=_table(Contract),
         tariff=_table(Tariff),
         rule=_table(TariffRule),
         publication=_table(PricePublication),
-        published_price=_table(PublishedPrice),
-        wholesale=_table(WholesalePrice),
         k_id=_column(Contract, "id"),
         k_tariff=_column(Contract, "tariff"),
         k_premise=_column(Contract, "premise"),
@@ -597,7 +577,6 @@ def _range_with_series_sql(vendor: str) -> str:
         f_id=_column(Tariff, "id"),
         f_pricing=_column(Tariff, "pricing"),
         f_zone=_column(Tariff, "bidding_zone"),
-        f_currency=_column(Tariff, "currency"),
         r_tariff=_column(TariffRule, "tariff"),
         pp_tariff=_column(PricePublication, "tariff"),
         pp_region=_column(PricePublication, "region"),
@@ -605,73 +584,46 @@ def _range_with_series_sql(vendor: str) -> str:
         pp_version=_column(PricePublication, "version"),
         pp_published_at=_column(PricePublication, "published_at"),
         pp_valid_to=_column(PricePublication, "valid_to"),
-        pr_tariff=_column(PublishedPrice, "tariff"),
-        pr_region=_column(PublishedPrice, "region"),
-        pr_from=_column(PublishedPrice, "valid_from"),
-        pr_value=_column(PublishedPrice, "value"),
-        pr_from_epoch=_epoch(f"pr.{_column(PublishedPrice, 'valid_from')}", vendor),
-        pr_to_epoch=_epoch(f"pr.{_column(PublishedPrice, 'valid_to')}", vendor),
-        w_zone=_column(WholesalePrice, "zone"),
-        w_currency=_column(WholesalePrice, "currency"),
-        w_from=_column(WholesalePrice, "valid_from"),
-        w_price=_column(WholesalePrice, "price"),
-        w_from_epoch=_epoch(f"w.{_column(WholesalePrice, 'valid_from')}", vendor),
-        w_to_epoch=_epoch(f"w.{_column(WholesalePrice, 'valid_to')}", vendor),
         # The pricing values are our own constants (TextChoices), never user input.
         published=Pricing.PUBLISHED.value,
         market=Pricing.MARKET_INDEXED.value,
-        # ORDER BY positions: the contract's start, the rule's id, a price row's start.
+        # ORDER BY positions: the contract's start, the rule's id.
         order_start=first + RANGE_CONTRACT.attnames.index("start_at"),
         order_rule=first
         + len(RANGE_CONTRACT)
         + len(RANGE_TARIFF)
         + RANGE_RULE.attnames.index("id"),
-        order_price=first + n_range + 4,
     )
 
 
-_RANGE_WITH_SERIES_BY_VENDOR: dict[str, str] = {}
+RANGE_WITH_SERIES_SQL = _range_with_series_sql()
 
 SeriesState = tuple[int, int, dt.datetime | None, dt.datetime | None]
-PriceRow = tuple[dt.datetime, dt.datetime, Decimal]
 
 
 class RangeWithSeries(NamedTuple):
     """What `contracts_with_series_fetch` reads: the contracts with tariffs and rules, and the
-    series of the priced ones by key (a tariff's id, or a zone): its state and its price rows
-    starting in the range asked for, in time order."""
+    state of each priced one's series by key (a tariff's id, or a zone)."""
 
     contracts: list[RangeContract]
     states: dict[int | str, SeriesState]
-    rows: dict[int | str, list[PriceRow]]
 
 
 def contracts_with_series_fetch(
-    *, premise_id: int, direction: str, start: dt.datetime, end: dt.datetime, rows_from: dt.datetime
+    *, premise_id: int, direction: str, start: dt.datetime, end: dt.datetime
 ) -> RangeWithSeries:
-    """`contracts_overlapping_fetch` with the series of its published and market-indexed
-    tariffs (state, and price rows starting in [rows_from, end)). One query."""
+    """`contracts_overlapping_fetch` with the series state of its published and market-indexed
+    tariffs. One query."""
     adapt = connection.ops.adapt_datetimefield_value
-    query = _RANGE_WITH_SERIES_BY_VENDOR.get(
-        connection.vendor
-    ) or _RANGE_WITH_SERIES_BY_VENDOR.setdefault(
-        connection.vendor, _range_with_series_sql(connection.vendor)
-    )
-    params: list[Any] = [premise_id, direction, adapt(end), adapt(start)]
-    params += [adapt(rows_from), adapt(end)] * 2
     with connection.cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(RANGE_WITH_SERIES_SQL, [premise_id, direction, adapt(end), adapt(start)])
         found = cursor.fetchall()
     contracts: dict[int, RangeContract] = {}
     states: dict[int | str, SeriesState] = {}
-    rows: dict[int | str, list[PriceRow]] = {}
     n_contract, n_tariff = len(RANGE_CONTRACT), len(RANGE_TARIFF)
     n_range = n_contract + n_tariff + len(RANGE_RULE)
-    instant = dt.datetime.fromtimestamp
     for row in found:
-        part = row[0]
-        key: int | str = row[1] if row[1] is not None else row[2]
-        if part == 0:
+        if row[0] == 0:
             values = row[3 : 3 + n_range]
             entry = contracts.get(values[0])
             if entry is None:
@@ -681,17 +633,12 @@ def contracts_with_series_fetch(
                     rules=[],
                 )
             entry.rules.append(RANGE_RULE.values(values[n_contract + n_tariff :]))
-        elif part == 1:
-            days, versions, last, until = row[3 + n_range : 7 + n_range]
-            states[key] = (
+        else:
+            days, versions, last, until = row[3 + n_range :]
+            states[row[1] if row[1] is not None else row[2]] = (
                 days or 0,
                 versions or 0,
                 _aware(_datetime(last)),
                 _aware(_datetime(until)),
             )
-        else:
-            valid_from, valid_to, value = row[7 + n_range :]
-            rows.setdefault(key, []).append(
-                (instant(valid_from, dt.UTC), instant(valid_to, dt.UTC), _decimal(value))
-            )
-    return RangeWithSeries(contracts=list(contracts.values()), states=states, rows=rows)
+    return RangeWithSeries(contracts=list(contracts.values()), states=states)

@@ -19,6 +19,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -32,8 +33,9 @@ from django.utils import timezone
 
 from accounts.models import Direction
 from accounts.prices import PriceSeries
-from accounts.sources.base import TariffDefinition
+from accounts.sources.base import ContractTerm, TariffDefinition, TariffSource
 from accounts.sources.stand_ins import contract_stand_in
+from accounts.timefmt import rfc3339
 from provider_auth.consent.lifecycle import grant_end_reason
 from provider_auth.oauth.bearer import (
     BearerMalformedError,
@@ -45,7 +47,12 @@ from provider_auth.oauth.models import AccessToken
 from provider_auth.oauth.scopes import TARIFF_READ
 from provider_auth.ops.metrics import tariff_request_observe
 from provider_auth.tariff_api import errors, sourced
-from provider_auth.tariff_api.documents import documents, tariff_document_render
+from provider_auth.tariff_api.documents import (
+    CACHE_SIZE,
+    DocumentCache,
+    documents,
+    tariff_document_render,
+)
 from provider_auth.tariff_api.formats import tariff_rates_body
 from provider_auth.tariff_api.methods import read_only_endpoint
 from provider_auth.tariff_api.selectors import PollingToken, access_token_get_for_polling
@@ -156,21 +163,40 @@ def _cacheable(response: HttpResponse, etag: str) -> HttpResponse:
     return response
 
 
-def _etag_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
+@dataclass(frozen=True)
+class RatesBody:
+    """A rates body as written once: its JSON without `next_update` (the version), that
+    version's ETag, and what `next_update` is worked out from (None: a schedule's, null)."""
+
+    versioned: str
+    etag: str
+    next_update: sourced.NextUpdate | None
+
+
+# Rates bodies by the versions they were written from (`sourced.rates_body_key`), per worker:
+# FlatPeak asks for the same day's rates again and again, and writing a body of 48–672
+# intervals costs several times the query that tells it is unchanged.
+rates_bodies: DocumentCache[RatesBody] = DocumentCache(CACHE_SIZE)
+
+
+def _rates_body(body: dict[str, Any], next_update: sourced.NextUpdate | None) -> RatesBody:
     # `next_update` is advice that moves with the clock while a publisher is late; the version
     # is everything else, so the ETag changes when a day of prices is published and not before.
-    # The body is that versioned JSON with `next_update` appended (one serialisation, not two).
     versioned = {k: v for k, v in body.items() if k != "next_update"}
-    versioned_payload = json.dumps(
-        versioned, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
+    payload = json.dumps(versioned, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+    return RatesBody(versioned=payload, etag=etag, next_update=next_update)
+
+
+def _rates_response(request: HttpRequest, written: RatesBody) -> HttpResponse:
+    if _if_none_match(request, written.etag):
+        return _not_modified(written.etag)
+    # The versioned JSON with `next_update` appended as of now (one serialisation, not two).
+    next_update = (
+        None if written.next_update is None else rfc3339(written.next_update.at(timezone.now()))
     )
-    etag = '"' + hashlib.sha256(versioned_payload.encode()).hexdigest()[:32] + '"'
-    payload = versioned_payload
-    if "next_update" in body:
-        payload = payload[:-1] + ',"next_update":' + json.dumps(body["next_update"]) + "}"
-    if _if_none_match(request, etag):
-        return _not_modified(etag)
-    return _cacheable(HttpResponse(payload, content_type="application/json"), etag)
+    payload = written.versioned[:-1] + ',"next_update":' + json.dumps(next_update) + "}"
+    return _cacheable(HttpResponse(payload, content_type="application/json"), written.etag)
 
 
 @tariff_endpoint(contracts_in_force=True)
@@ -269,31 +295,65 @@ def tariff_rates(request: HttpRequest, polling: PollingToken) -> HttpResponse:
     premise = token.grant.premise
     with sourced.source_answers() as freshness:
         source, customer = sourced.request_source(polling)
-        intervals, tariffs, series = sourced.rate_intervals_between(
-            source=source,
+        contracts = source.contracts_overlapping(
             customer=customer,
-            premise=premise,
+            reference=premise.reference,
             direction=direction,
             start=start,
             end=end,
         )
-    if not intervals and series is not None:
+        if not contracts:
+            raise errors.no_tariff()
+        key = sourced.rates_body_key(
+            premise=premise,
+            direction=direction,
+            start=start,
+            end=end,
+            output=output,
+            contracts=contracts,
+        )
+        written = None if key is None else rates_bodies.get(key)
+        if written is None:
+            written = _rates_write(
+                source=source,
+                contracts=contracts,
+                direction=direction,
+                start=start,
+                end=end,
+                output=output,
+            )
+            if key is not None:
+                rates_bodies.put(key, written)
+    return sourced.stale_mark(_rates_response(request, written), freshness)
+
+
+def _rates_write(
+    *,
+    source: TariffSource,
+    contracts: list[ContractTerm],
+    direction: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    output: str,
+) -> RatesBody:
+    rates = sourced.rate_intervals_of(source=source, contracts=contracts, start=start, end=end)
+    if not rates.intervals and rates.series is not None:
         # Never an empty 200: the whole range lies where nothing is published.
         raise errors.prices_not_published(
-            published_until=series.published_until,
-            next_update=series.next_update,
+            published_until=rates.series.published_until,
+            next_update=rates.series.next_update,
             now=timezone.now(),
         )
     body = tariff_rates_body(
         direction=direction,
-        tariffs=tariffs,
+        tariffs=rates.tariffs,
         start=start,
         end=end,
-        intervals=intervals,
-        series=series,
+        intervals=rates.intervals,
+        series=rates.series,
         output=output,
     )
-    return sourced.stale_mark(_etag_response(request, body), freshness)
+    return _rates_body(body, rates.next_update)
 
 
 @read_only_endpoint

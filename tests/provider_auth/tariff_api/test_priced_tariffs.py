@@ -132,8 +132,8 @@ def test_a_contract_switching_from_a_schedule_to_published_prices_at_midnight(
         now=at("2026-01-14T16:05Z"),
     )
     token = issue(premise=premise)[1].access_token
-    # The token; the contracts with their tariffs, rules and the published series (one query).
-    with django_assert_max_num_queries(2):
+    # The token; the contracts with their tariffs, rules and series versions; the prices.
+    with django_assert_max_num_queries(3):
         response = rates(api_get, token, at("2026-01-14T18:00Z"), at("2026-01-15T06:00Z"))
     assert response.status_code == HTTPStatus.OK, response.content
     body = response.json()
@@ -468,3 +468,68 @@ def test_priced_responses_match_the_openapi_document(
         missing = rates(api_get, token, end + dt.timedelta(days=1), end + dt.timedelta(days=2))
         assert missing.status_code == HTTPStatus.NOT_FOUND
         assert_matches(missing, RATES)
+
+
+# --- a rates body is written once per version --------------------------------------------------
+
+
+def test_a_repeated_rates_request_is_served_from_its_written_body_until_prices_change(
+    api_get: Any,
+    agile: Tariff,
+    on_tariff: Any,
+    django_assert_num_queries: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from provider_auth.tariff_api import sql
+
+    token = on_tariff(agile)
+    today = today_london()
+    publish(agile, day_rows(today, "Europe/London", 30, price=lambda i: Decimal("0.20")))
+    start, end = day_bounds(today, "Europe/London")
+    first = rates(api_get, token, start, end)
+    assert first.status_code == HTTPStatus.OK
+
+    def unexpected(**kwargs: Any) -> Any:
+        raise AssertionError("a written body was written again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sql, "price_series_fetch", unexpected)
+        # The token; the contracts with their tariffs' and series' versions. No price is read.
+        with django_assert_num_queries(2):
+            again = rates(api_get, token, start, end)
+    assert (again.content, again["ETag"]) == (first.content, first["ETag"])
+
+    # Re-published with other prices: a new version, so a new body.
+    publish(agile, day_rows(today, "Europe/London", 30, price=lambda i: Decimal("0.25")))
+    changed = rates(api_get, token, start, end, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == HTTPStatus.OK and changed["ETag"] != first["ETag"]
+    assert {d["unit_rate"] for d in changed.json()["data"]} == {0.25}
+
+
+def test_a_written_rates_body_says_next_update_as_of_now(
+    api_get: Any, agile: Tariff, on_tariff: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    today = today_london()
+    london = ZoneInfo("Europe/London")
+    # Everything, the token included, under a clock half an hour before the publication time.
+    morning = dt.datetime.combine(today, dt.time(15, 30), tzinfo=london)
+    monkeypatch.setattr(timezone, "now", lambda: morning)
+    token = on_tariff(agile)
+    publish(agile, day_rows(today, "Europe/London", 30), now=morning)
+    start, end = day_bounds(today, "Europe/London")
+    first = rates(api_get, token, start, end)
+    assert first.json()["next_update"] == z(dt.datetime.combine(today, dt.time(16), tzinfo=london))
+
+    # Past the publication time without tomorrow's prices: the publisher is late, so the same
+    # version (same ETag, same body written once) now advises trying again soon.
+    evening = dt.datetime.combine(today, dt.time(16, 20), tzinfo=london)
+    monkeypatch.setattr(timezone, "now", lambda: evening)
+    late = rates(api_get, token, start, end)
+    assert late.status_code == HTTPStatus.OK, late.content
+    assert late["ETag"] == first["ETag"]
+    assert late.json()["next_update"] == z(
+        evening + dt.timedelta(minutes=settings.PRICES_LATE_RETRY_MINUTES)
+    )
+    assert {k: v for k, v in late.json().items() if k != "next_update"} == {
+        k: v for k, v in first.json().items() if k != "next_update"
+    }
