@@ -1,6 +1,6 @@
 """Instructions per request of a tariff API target, counted by valgrind (callgrind).
 
-On a shared machine CPU time moves by up to 2× between identical runs (other engineers' work,
+On a shared machine CPU time moves by up to 2× between identical runs (other test suites,
 other virtual machines on the host); instruction counts do not: the same code, data and
 environment give the same count whatever else runs. They are not time (a cache miss costs more
 than an add), but a ratio of counts between two targets, or between two versions of the code,
