@@ -83,7 +83,7 @@ def _fail_missing_chromium() -> None:
 def _require_postgres(db: Any) -> None:
     if connection.vendor != "postgresql":
         message = (
-            "needs PostgreSQL (row locks / real concurrency); run with "
+            "needs PostgreSQL (its locks, concurrency or prepared statements); run with "
             "DATABASE_URL=postgres://postgres@127.0.0.1:5432/provider_auth"
         )
         if _env_flag("REQUIRE_POSTGRES"):

@@ -13,7 +13,8 @@ from django.utils import timezone
 from provider_auth.oauth.tokens import secret_hash
 from provider_auth.tariff_api import prepared, sql
 
-pytestmark = pytest.mark.usefixtures("_require_postgres")
+# Deselected from the SQLite pass ("not postgres"), failing there if PostgreSQL is required.
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("_require_postgres")]
 
 
 def _prepared_statements() -> list[str]:
