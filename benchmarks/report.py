@@ -193,7 +193,7 @@ def report_write(*, results: dict[str, Any], path: Path) -> None:
             "### Service time: CPU per request, in-process",
             "",
             "The same requests through the full middleware stack with Django's test client on the "
-            "same databases, before the servers start (least of 5 rounds × 100 calls, every "
+            "same databases, before the servers start (median of 5 rounds × 100 calls, every "
             "target in turn within each round, so a burst of other load lands on all alike; "
             "3 × 5 for the hashed peer). Other load on the machine barely moves CPU time, so "
             "these ratios are the stable ones.",

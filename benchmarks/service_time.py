@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -29,17 +30,16 @@ HOST = "auth.bench.test"
 
 
 def cpu_ms(call: Callable[[], object], *, calls: int = 100, repeats: int = 3) -> float:
-    """The least over `repeats` of the mean CPU milliseconds per call."""
+    """Median over `repeats` of the mean CPU milliseconds per call."""
     return cpu_ms_interleaved({"call": (call, None)}, calls=calls, rounds=repeats)["call"]
 
 
 def cpu_ms_interleaved(
     targets: dict[str, tuple[Callable[[], object], Any]], *, calls: int = 100, rounds: int = 5
 ) -> dict[str, float]:
-    """The least over `rounds` of each target's mean CPU milliseconds per call, the targets
-    taken in turn within every round: a burst of other load on the machine then lands on all of
-    them alike instead of on whichever one happened to be running, and the least is the round
-    it disturbed least (other work only ever adds CPU time: caches, preemption). A target is (call, settings): a
+    """Median over `rounds` of each target's mean CPU milliseconds per call, the targets taken
+    in turn within every round: a burst of other load on the machine then lands on all of them
+    alike instead of on whichever one happened to be running. A target is (call, settings): a
     `django.test.override_settings` to enable while it runs (warmed again after enabling), or
     None."""
 
@@ -60,7 +60,7 @@ def cpu_ms_interleaved(
     for _ in range(rounds):
         for key, (call, scope) in targets.items():
             samples[key].append(sample(call, scope))
-    return {key: round(min(values), 3) for key, values in samples.items()}
+    return {key: round(statistics.median(values), 3) for key, values in samples.items()}
 
 
 def main() -> None:
