@@ -469,63 +469,27 @@ def price_series_fetch(
     return state, rows
 
 
-# --- The contracts of a range with their tariffs and rules (query 2 of the rates) --------------
+# --- The columns of a range's contracts, tariffs and rules (query 2 of the rates) ------------
 
 RANGE_CONTRACT = _Columns(Contract, "k", ("id", "start_at", "end_at", "updated_at"))
 RANGE_TARIFF = _Columns(Tariff, "f", tuple(f.attname for f in Tariff._meta.concrete_fields))
 RANGE_RULE = _Columns(TariffRule, "r", tuple(f.attname for f in TariffRule._meta.concrete_fields))
 
-# `accounts.models.contract_overlapping_q` written out, for a range with end > start.
-RANGE_SQL = f"""
-SELECT {RANGE_CONTRACT.sql}, {RANGE_TARIFF.sql}, {RANGE_RULE.sql}
-FROM {_table(Contract)} k
-{_join("f", Tariff, f"f.{_column(Tariff, 'id')} = k.{_column(Contract, 'tariff')}")}
-{_join("r", TariffRule, f"r.{_column(TariffRule, 'tariff')} = f.{_column(Tariff, 'id')}")}
-WHERE k.{_column(Contract, "premise")} = %s AND k.{_column(Contract, "direction")} = %s
-  AND k.{_column(Contract, "start_at")} < %s
-  AND (k.{_column(Contract, "end_at")} IS NULL OR k.{_column(Contract, "end_at")} > %s)
-ORDER BY k.{_column(Contract, "start_at")}, r.{_column(TariffRule, "id")}
-"""  # noqa: S608 (identifiers from the models; values are parameters)
-
 
 class RangeContract(NamedTuple):
     """A contract overlapping a range, its tariff and the tariff's rules, as read by
-    `contracts_overlapping_fetch`: attribute bags named like the models' fields."""
+    `contracts_with_series_fetch`: attribute bags named like the models' fields."""
 
     contract: SimpleNamespace
     tariff: SimpleNamespace
     rules: list[SimpleNamespace]
 
 
-def contracts_overlapping_fetch(
-    *, premise_id: int, direction: str, start: dt.datetime, end: dt.datetime
-) -> list[RangeContract]:
-    """The contracts of a premise in `direction` overlapping [start, end) (end > start), oldest
-    first, each with its tariff's fields and rules. One query; `accounts.models.
-    contract_overlapping_q` written out (the ORM's compilation of that query, and the model
-    instances, were most of the cost of a rates request)."""
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(RANGE_SQL, [premise_id, direction, adapt(end), adapt(start)])
-        found = cursor.fetchall()
-    contracts: dict[int, RangeContract] = {}
-    n_contract, n_tariff = len(RANGE_CONTRACT), len(RANGE_TARIFF)
-    for row in found:
-        entry = contracts.get(row[0])
-        if entry is None:
-            entry = contracts[row[0]] = RangeContract(
-                contract=RANGE_CONTRACT.values(row[:n_contract]),
-                tariff=RANGE_TARIFF.values(row[n_contract : n_contract + n_tariff]),
-                rules=[],
-            )
-        entry.rules.append(RANGE_RULE.values(row[n_contract + n_tariff :]))
-    return list(contracts.values())
-
-
 # --- The versions of a range's rates in one query: contracts, tariffs, rules, series states ----
 
-# `RANGE_SQL` with, in the same round trip, the publication state of every published or
-# market-indexed tariff's series among the contracts (its own by tariff, its zone's): everything
+# The contracts overlapping a range (`accounts.models.contract_overlapping_q` written out, for
+# end > start) with their tariffs and rules and, in the same round trip, the publication state
+# of every published or market-indexed tariff's series among them (its own, its zone's): everything
 # a rates body is made of except the price rows, so a body already written is known to hold
 # without reading them (`sourced.rates_body_key`). Part 0 of the UNION fills the contract, tariff
 # and rule columns, part 1 a series' state (COUNT, SUM(version), newest publication, published
@@ -612,8 +576,11 @@ class RangeWithSeries(NamedTuple):
 def contracts_with_series_fetch(
     *, premise_id: int, direction: str, start: dt.datetime, end: dt.datetime
 ) -> RangeWithSeries:
-    """`contracts_overlapping_fetch` with the series state of its published and market-indexed
-    tariffs. One query."""
+    """The contracts of a premise in `direction` overlapping [start, end) (end > start), oldest
+    first, each with its tariff's fields and rules, and the series state of its published and
+    market-indexed tariffs. One query; the hand-written twin of
+    `selectors.contract_list_overlapping` (the ORM's compilation of that query, and the model
+    instances, were most of the cost of a rates request)."""
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(RANGE_WITH_SERIES_SQL, [premise_id, direction, adapt(end), adapt(start)])

@@ -231,9 +231,9 @@ def test_the_range_contracts_equal_the_orms(
     now = timezone.now()
     Tariff.objects.update(prices_include_vat=vat, prices_publish_time=dt.time(16, 30))
     start, end = now - dt.timedelta(days=40), now + dt.timedelta(days=1)
-    fast = sql.contracts_overlapping_fetch(
+    fast = sql.contracts_with_series_fetch(
         premise_id=premise_with_contracts.pk, direction=Direction.IMPORT, start=start, end=end
-    )
+    ).contracts
     orm = contract_list_overlapping(
         premise=premise_with_contracts, direction=Direction.IMPORT, start=start, end=end
     )
