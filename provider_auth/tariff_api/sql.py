@@ -119,9 +119,10 @@ class _Columns:
             raise ValueError(f"{model.__name__} has no column among {names}")
         self.model = model
         self.attnames = [f.attname for f in fields]
-        # Whether anything listens to the model's init signals; known once the app registry
-        # has connected every receiver, so asked on first use.
-        self._init_signals: bool | None = None
+        # Whether the model's own `__init__`/`from_db`, or a receiver of its init signals, must
+        # see each instance; known once the app registry has connected every receiver, so
+        # asked on first use.
+        self._needs_init: bool | None = None
         # Aliased so the names stay unique inside the common table expression below.
         self.sql = ", ".join(f"{alias}.{_q(f.column)} AS {alias}_{f.column}" for f in fields)
         self.convert = [
@@ -144,15 +145,18 @@ class _Columns:
 
     def instance(self, values: Sequence[Any]) -> Any:
         converted = [c(v) for c, v in zip(self.convert, values, strict=True)]
-        if self._init_signals is None:
-            self._init_signals = pre_init.has_listeners(self.model) or post_init.has_listeners(
-                self.model
+        if self._needs_init is None:
+            self._needs_init = (
+                self.model.__init__ is not models.Model.__init__
+                or self.model.from_db.__func__ is not models.Model.from_db.__func__  # type: ignore[attr-defined]
+                or pre_init.has_listeners(self.model)
+                or post_init.has_listeners(self.model)
             )
-        if self._init_signals:
+        if self._needs_init:
             return self.model.from_db("default", self.attnames, converted)
         # What `from_db` leaves behind, without walking every field of the model: the loaded
         # attributes in `__dict__`, the rest deferred (absent), the state of a fetched row.
-        # `Model.__init__` adds only its init signals, which this model has no receiver of.
+        # Django's `__init__` adds only its init signals, which this model has no receiver of.
         instance = self.model.__new__(self.model)
         state = instance._state = ModelState()
         state.adding = False
