@@ -8,9 +8,10 @@ reads a count back).
 Why the command goes to a pooled connection directly: the tariff API counts every poll, 304s
 included, and redis-py's command path around that one EVALSHA (retry wrapper, observability
 hooks, command callbacks) cost as much of our CPU as the round trip itself (about 45 of 95 µs
-per call; `benchmarks/notes.md`, "The published-prices 304"). Anything other than a count —
-the server has lost the script (restart, SCRIPT FLUSH) or the connection failed — is handed to
-redis-py's full path, which loads the script or reconnects and retries as for any command.
+per call; `benchmarks/notes.md`, "The published-prices 304: decoding, building and counting a
+poll"). Anything other than a count — the server has lost the script (restart, SCRIPT FLUSH)
+or the connection failed — is handed to redis-py's full path, which loads the script or
+reconnects and retries as for any command.
 """
 
 from __future__ import annotations
