@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from provider_auth.security.network import client_ip
+from provider_auth.security.redis_counter import redis_counter_incr
 
 KeyFunc = Callable[[HttpRequest], "str | None"]
 Limit = int | Callable[[], int]
@@ -59,46 +59,20 @@ def rate_limit_hit(
     )
 
 
-# One redis-py client (and its script) per RedisCache client, i.e. per cache connection of a
-# thread: building a client costs ~0.3 ms of CPU (its command table); RedisCache does per call.
-_counter_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-# INCR, and give the key its lifetime when this INCR created it: atomic on the server (a script
-# runs alone), so no key is ever left without an expiry, in one command.
-_COUNTER_INCR_LUA = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
-
-
-def _redis_counter_script(backend: Any) -> Any:
-    # RedisCache's own client factory (`_cache` is its RedisCacheClient): same connection pool,
-    # same value encoding (integers are stored as plain integers, so cache.get() reads them).
-    cache_client = backend._cache
-    script = _counter_scripts.get(cache_client)
-    if script is None:
-        client = cache_client.get_client(write=True)
-        script = _counter_scripts[cache_client] = client.register_script(_COUNTER_INCR_LUA)
-    return script
-
-
 def counter_incr(*, key: str, timeout: int) -> int:
     """Add one to the shared counter `key`, creating it with `timeout` seconds to live, and
     return the new count.
 
-    Same semantics as `cache.add(key, 0)` + `cache.incr(key)` (what `rate_limit_hit` does), but
-    on Redis in one round trip — a server-side script (EVALSHA) doing INCR and, for a new key,
-    EXPIRE — where Django's RedisCache needs three (SET NX, then EXISTS and INCR). The count
-    stays exact across workers and hosts. Other cache backends (the in-memory one of
+    Same semantics as `cache.add(key, 0)` + `cache.incr(key)`, but on Redis in one round trip
+    (`redis_counter`) where Django's RedisCache needs three (SET NX, then EXISTS and INCR). The
+    count stays exact across workers and hosts. Other cache backends (the in-memory one of
     development and tests) take the portable path.
     """
     from django.core.cache.backends.redis import RedisCache
 
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        return int(_redis_counter_script(backend)(keys=[full_key], args=[timeout]))
+        return redis_counter_incr(backend, key=backend.make_and_validate_key(key), timeout=timeout)
     backend.add(key, 0, timeout=timeout)
     try:
         return backend.incr(key)

@@ -52,10 +52,14 @@ def _preparing_cursor_class() -> Any:
         )
 
         class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
-            """Binds on the server and has every statement it executes prepared."""
+            """Binds on the server, has every statement it executes prepared and its results
+            sent in binary."""
 
             def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
                 kwargs["prepare"] = True
+                # Results in binary: psycopg decodes them in C, where the text form of a
+                # timestamp goes through Django's Python loader (eight of them per poll).
+                kwargs["binary"] = True
                 return super().execute(query, params, **kwargs)
 
         _cursor_class = PreparingCursor

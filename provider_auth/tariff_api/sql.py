@@ -9,9 +9,9 @@ its run time compiling the equivalent queryset (joins through `select_related` a
 
 Rules that keep it honest: every table and column name comes from the models' `_meta` (a
 renamed field or table changes the SQL with it); values are parameters, never formatted in;
-rows become model instances the way the ORM builds them (`Model.from_db` after each field's
-conversion), and `tests/provider_auth/tariff_api/test_sql.py` checks them field for field
-against the ORM's.
+rows become model instances holding what the ORM's would (`Model.from_db` after each field's
+conversion, or its result built directly), and `tests/provider_auth/tariff_api/test_sql.py`
+checks them field for field against the ORM's.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 from accounts.models import (
     Contract,
@@ -117,6 +119,10 @@ class _Columns:
             raise ValueError(f"{model.__name__} has no column among {names}")
         self.model = model
         self.attnames = [f.attname for f in fields]
+        # Whether the model's own `__init__`/`from_db`, or a receiver of its init signals, must
+        # see each instance; known once the app registry has connected every receiver, so
+        # asked on first use.
+        self._needs_init: bool | None = None
         # Aliased so the names stay unique inside the common table expression below.
         self.sql = ", ".join(f"{alias}.{_q(f.column)} AS {alias}_{f.column}" for f in fields)
         self.convert = [
@@ -139,7 +145,24 @@ class _Columns:
 
     def instance(self, values: Sequence[Any]) -> Any:
         converted = [c(v) for c, v in zip(self.convert, values, strict=True)]
-        return self.model.from_db("default", self.attnames, converted)
+        if self._needs_init is None:
+            self._needs_init = (
+                self.model.__init__ is not models.Model.__init__
+                or self.model.from_db.__func__ is not models.Model.from_db.__func__  # type: ignore[attr-defined]
+                or pre_init.has_listeners(self.model)
+                or post_init.has_listeners(self.model)
+            )
+        if self._needs_init:
+            return self.model.from_db("default", self.attnames, converted)
+        # What `from_db` leaves behind, without walking every field of the model: the loaded
+        # attributes in `__dict__`, the rest deferred (absent), the state of a fetched row.
+        # Django's `__init__` adds only its init signals, which this model has no receiver of.
+        instance = self.model.__new__(self.model)
+        state = instance._state = ModelState()
+        state.adding = False
+        state.db = "default"
+        instance.__dict__.update(zip(self.attnames, converted, strict=True))
+        return instance
 
     def values(self, values: Sequence[Any]) -> SimpleNamespace:
         """The row's values under the fields' attribute names, converted as `instance` does, with

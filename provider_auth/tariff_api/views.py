@@ -144,7 +144,8 @@ def _direction(request: HttpRequest, token: AccessToken) -> str:
 
 
 def _if_none_match(request: HttpRequest, etag: str) -> bool:
-    candidates = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+    # From META: `request.headers` would first build a mapping of every header.
+    candidates = [t.strip() for t in request.META.get("HTTP_IF_NONE_MATCH", "").split(",")]
     # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
     return "*" in candidates or etag in (c.removeprefix("W/") for c in candidates)
 

@@ -23,11 +23,21 @@ def _prepared_statements() -> list[str]:
         return [statement for (statement,) in cursor.fetchall()]
 
 
+def _loaded(instance: Any) -> dict[str, str]:
+    # As text: the prepared statement's results come in binary, the unprepared one's as text,
+    # and an ETag made of either must not tell them apart (a datetime's zone object included).
+    return {k: repr(v) for k, v in vars(instance).items() if k != "_state"}
+
+
 def _fetch(access_token: str) -> Any:
     found = sql.polling_token_fetch(token_hash=secret_hash(access_token), at=timezone.now())
     assert found is not None
     token, contracts = found
-    return token.pk, token.grant.premise.pk, contracts
+    grant = token.grant
+    return (
+        [_loaded(instance) for instance in (token, grant, grant.client, grant.premise)],
+        [(repr(row), [str(v) for v in row]) for row in contracts],
+    )
 
 
 def test_the_poll_query_is_prepared_once_per_connection_and_nothing_else_is(
@@ -40,7 +50,7 @@ def test_the_poll_query_is_prepared_once_per_connection_and_nothing_else_is(
     statements = _prepared_statements()
     assert len(statements) == 1
     assert '"token_hash" = $1' in statements[0]
-    assert first[2]  # the contract in force came through the prepared statement
+    assert first[1]  # the contract in force came through the prepared statement
 
 
 def test_with_preparing_switched_off_nothing_is_prepared_and_the_rows_are_the_same(

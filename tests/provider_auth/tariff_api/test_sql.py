@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db.models import F, FilteredRelation
+from django.db.models.signals import post_init
 from django.utils import timezone
 
 from accounts.models import (
@@ -133,6 +134,49 @@ def test_the_token_grant_client_and_premise_equal_the_orms(
     assert _values(token.grant.premise, sql.PREMISE.attnames) == _values(
         expected.grant.premise, sql.PREMISE.attnames
     )
+
+
+def test_the_instances_are_fetched_rows_with_the_unread_fields_deferred(
+    premise_with_contracts: Any, token_for: Callable[..., str]
+) -> None:
+    digest = token_for(premise_with_contracts)
+    found = sql.polling_token_fetch(token_hash=digest, at=timezone.now())
+    assert found is not None
+    token = found[0]
+    for instance, columns in (
+        (token, sql.TOKEN),
+        (token.grant, sql.GRANT),
+        (token.grant.client, sql.CLIENT),
+        (token.grant.premise, sql.PREMISE),
+    ):
+        model = type(instance)
+        # What the ORM's `.only()` of the same columns leaves deferred.
+        orm = model.objects.only(*columns.attnames).get(pk=instance.pk)
+        assert instance.get_deferred_fields() == orm.get_deferred_fields()
+        assert (instance._state.adding, instance._state.db) == (False, "default")
+    premise = token.grant.premise
+    unread = sorted(premise.get_deferred_fields())[0]
+    # A deferred field loads on access, as on any ORM instance.
+    assert getattr(premise, unread) == getattr(Premise.objects.get(pk=premise.pk), unread)
+
+
+def test_a_model_whose_init_signals_have_receivers_is_built_through_from_db(
+    premise_with_contracts: Any, token_for: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    digest = token_for(premise_with_contracts)
+    post_init.connect(receiver, sender=Premise)
+    monkeypatch.setattr(sql.PREMISE, "_needs_init", None)  # asked again on the next fetch
+    try:
+        found = sql.polling_token_fetch(token_hash=digest, at=timezone.now())
+    finally:
+        post_init.disconnect(receiver, sender=Premise)
+    assert found is not None
+    assert seen == [found[0].grant.premise]
 
 
 def test_the_contracts_in_force_equal_the_orms(
