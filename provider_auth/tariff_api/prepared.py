@@ -7,7 +7,8 @@ generic plan, and an execution costs about what the run alone did
 (`benchmarks/poll_query_plan.py`). Django's psycopg backend never prepares: its default cursors
 bind parameters on the client (psycopg's `ClientCursor` ignores `prepare=True`) and it opens
 connections with `prepare_threshold=None`, which turns preparing off even for server-binding
-cursors. So this one statement goes through a server-binding cursor that asks for preparing,
+cursors. So this one statement goes through a server-binding cursor that asks for preparing
+(and for results in binary, which psycopg decodes in C where Django's text loaders are Python),
 wrapped by Django like any other cursor (query logging, `execute_wrapper`s, error mapping),
 and the connection's threshold is set so that only such an explicit request prepares — every
 other query stays exactly as Django sends it.
