@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Contract, Direction, Premise, Tariff, TariffRule, User
+from accounts.models import Contract, Direction, Premise, Pricing, Tariff, TariffRule, User
 from provider_auth.oauth import tokens
 from provider_auth.oauth.models import OAuthClient
 
@@ -153,6 +153,41 @@ def make_tariff(db: Any) -> Callable[..., Tariff]:
                 unit_rate=Decimal(rate),
                 weekdays=rest[0] if len(rest) > 0 else list(range(7)),
                 months=rest[1] if len(rest) > 1 else list(range(1, 13)),
+            )
+        return tariff
+
+    return make
+
+
+@pytest.fixture
+def make_market_tariff(db: Any) -> Callable[..., Tariff]:
+    """A market-indexed tariff in Germany (bidding zone DE-LU, EUR, Europe/Berlin); `bands` is a
+    list of (valid_from, valid_to, surcharge_fixed, surcharge_percentage), every day."""
+
+    def make(
+        *,
+        bands: list[tuple[str, str, str, str]] | None = None,
+        **fields: Any,
+    ) -> Tariff:
+        tariff = Tariff.objects.create(
+            **{
+                "name": "Dynamisch",
+                "currency": "EUR",
+                "timezone": "Europe/Berlin",
+                "standing_charge": Decimal("0.40"),
+                "pricing": Pricing.MARKET_INDEXED,
+                "bidding_zone": "DE-LU",
+                **fields,
+            }
+        )
+        for valid_from, valid_to, fixed, percentage in bands or [("00:00", "24:00", "0", "0")]:
+            TariffRule.objects.create(
+                tariff=tariff,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                unit_rate=Decimal("0"),
+                surcharge_fixed=Decimal(fixed),
+                surcharge_percentage=Decimal(percentage),
             )
         return tariff
 

@@ -45,17 +45,32 @@ def contract_term_from_model(contract: Contract) -> ContractTerm:
 
 
 def contract_term_of(
-    contract: Any, *, reference: str, tariff_updated_at: dt.datetime | None
+    contract: Any,
+    *,
+    reference: str,
+    tariff_updated_at: dt.datetime | None,
+    tariff_version: str = "",
 ) -> ContractTerm:
     """The interface's value of a contract's stored fields, read as attributes (a `Contract`,
-    or a row read without building one)."""
+    or a row read without building one). Its version names the dates themselves besides
+    `updated_at`: a date written without `save()` (a queryset update) still moves it."""
     return ContractTerm(
         supply_point_reference=reference,
         direction=contract.direction,
         start_at=contract.start_at,
         end_at=contract.end_at,
         tariff_key=str(contract.tariff_id),
-        version=f"{contract.pk}.{_stamp(contract.updated_at)}.{_stamp(tariff_updated_at)}",
+        version=".".join(
+            str(part)
+            for part in (
+                contract.pk,
+                _stamp(contract.start_at),
+                _stamp(contract.end_at),
+                _stamp(contract.updated_at),
+                _stamp(tariff_updated_at),
+            )
+        ),
+        tariff_version=tariff_version,
         updated_at=contract.updated_at,
     )
 

@@ -46,27 +46,16 @@ def _series_key(tariff: TariffDefinition) -> int | str | None:
     return None
 
 
-def _stamp(value: dt.datetime | None) -> str:
-    return "" if value is None else value.isoformat()
-
-
 def contract_term_from_poll_row(*, premise: Premise, row: sql.ContractRow) -> ContractTerm:
     """A contract in force as query 1 read it: its `tariff_version` is everything of the tariff
     the document shows besides the rules (covered by the tariff's `updated_at`, which every
     write of a rule set bumps) and, for a priced tariff, its series' publication tag."""
-    return ContractTerm(
-        supply_point_reference=premise.reference,
-        direction=row.direction,
-        start_at=row.start_at,
-        end_at=row.end_at,
-        tariff_key=str(row.tariff_id),
-        version=".".join(
-            (str(row.pk), _stamp(row.start_at), _stamp(row.end_at), _stamp(row.updated_at))
-        ),
-        tariff_version="\x1f".join(
-            (_stamp(row.tariff_updated_at), *row.tariff_fields, row.publication_tag or "")
-        ),
-        updated_at=row.updated_at,
+    tariff_updated = "" if row.tariff_updated_at is None else row.tariff_updated_at.isoformat()
+    return contract_term_of(
+        row,
+        reference=premise.reference,
+        tariff_updated_at=row.tariff_updated_at,
+        tariff_version="\x1f".join((tariff_updated, *row.tariff_fields, row.publication_tag or "")),
     )
 
 
@@ -129,12 +118,16 @@ class PollingLocalTariffSource(LocalTariffSource):
             definition = self._tariffs[key]
             series = _series_key(definition)
             state = None if series is None else read.states.get(series, (0, 0, None, None))
-            term = contract_term_of(
-                found.contract, reference=reference, tariff_updated_at=found.tariff.updated_at
-            )
             # The tariff's version and its series' publication state, read in the same query:
             # all a body of these rates is made of besides the range (see `sourced`).
-            terms.append(replace(term, tariff_version=f"{definition.version}\x1f{state or ''}"))
+            terms.append(
+                contract_term_of(
+                    found.contract,
+                    reference=reference,
+                    tariff_updated_at=found.tariff.updated_at,
+                    tariff_version=f"{definition.version}\x1f{state or ''}",
+                )
+            )
         return terms
 
     def tariff(self, *, contract: ContractTerm, at: dt.datetime) -> TariffDefinition:

@@ -24,11 +24,10 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 
-from accounts.models import Premise, User
+from accounts.models import Premise
 from accounts.price_selectors import tariff_publish_time
 from accounts.prices import PriceSeries, next_update_at
 from accounts.sources import tariff_source, tariff_source_is_local
@@ -45,16 +44,12 @@ from accounts.sources.base import (
     freshness_scope,
 )
 from accounts.tariffs import RateInterval, Tier, tariff_rates_between
-from provider_auth.tariff_api import errors
+from provider_auth.tariff_api import errors, sql
 from provider_auth.tariff_api.documents import DOCUMENT_SCHEMA_VERSION, document_withheld
 from provider_auth.tariff_api.local_source import PollingLocalTariffSource
 from provider_auth.tariff_api.selectors import PollingToken
 
 logger = logging.getLogger(__name__)
-
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
 
 
 STALE_HEADER = "Tariff-Source-Stale"
@@ -125,15 +120,6 @@ class SourceCustomer:
 _CUSTOMERS: dict[tuple[int, str, str], tuple[SourceCustomer, float]] = {}
 _CUSTOMERS_SECONDS = 5.0
 _CUSTOMERS_SIZE = 4096
-# Identifiers come from the models; the value is a parameter.
-_CUSTOMER_SQL = "SELECT u.{uid}, u.{number} FROM {user} u JOIN {premise} p ON p.{customer} = u.{uid} WHERE p.{pid} = %s".format(  # noqa: E501, S608
-    uid=_q("id"),
-    number=_q("account_number"),
-    user=_q(User._meta.db_table),
-    premise=_q(Premise._meta.db_table),
-    customer=_q("customer_id"),
-    pid=_q("id"),
-)
 
 
 def premise_customers_forget() -> None:
@@ -149,12 +135,10 @@ def premise_customer(*, premise: Premise) -> SourceCustomer:
     known = _CUSTOMERS.get(key)
     if known is not None and known[1] > now:
         return known[0]
-    with connection.cursor() as cursor:
-        cursor.execute(_CUSTOMER_SQL, [premise.pk])
-        row = cursor.fetchone()
-    if row is None:
+    found = sql.premise_customer_fetch(premise_id=premise.pk)
+    if found is None:
         raise errors.no_tariff()
-    customer = SourceCustomer(pk=row[0], account_number=row[1])
+    customer = SourceCustomer(pk=found[0], account_number=found[1])
     if len(_CUSTOMERS) >= _CUSTOMERS_SIZE:
         _CUSTOMERS.clear()
     _CUSTOMERS[key] = (customer, now + _CUSTOMERS_SECONDS)

@@ -35,6 +35,7 @@ from accounts.models import (
     PublishedPrice,
     Tariff,
     TariffRule,
+    User,
     WholesalePrice,
 )
 from provider_auth.consent.lifecycle import SUPPLY_END_ATTR, supply_end_sql, supply_end_value
@@ -382,6 +383,25 @@ def polling_token_fetch(
             )
         )
     return token, contracts
+
+
+# --- A billing-platform source's customer: whose account a premise's tariff is read from ---
+
+_PREMISE_CUSTOMER_SQL = f"""
+SELECT u.{_column(User, "id")}, u.{_column(User, "account_number")}
+FROM {_table(User)} u
+JOIN {_table(Premise)} p ON p.{_column(Premise, "customer")} = u.{_column(User, "id")}
+WHERE p.{_column(Premise, "id")} = %s
+"""  # noqa: S608 (identifiers from the models; the value is a parameter)
+
+
+def premise_customer_fetch(*, premise_id: int) -> tuple[int, str | None] | None:
+    """The id and account number of the customer owning premise `premise_id` (None: no such
+    premise). One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PREMISE_CUSTOMER_SQL, [premise_id])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 # --- The rates of a published or market-indexed tariff: its price rows and its series' state --

@@ -94,25 +94,8 @@ def test_no_prices_today_says_so_and_invents_nothing(agile):
     assert panel.rows == ()
 
 
-def test_a_market_indexed_chart_and_its_german_text(make_tariff):
-    from accounts.models import Tariff, TariffRule
-
-    tariff = Tariff.objects.create(
-        name="Dynamisch",
-        currency="EUR",
-        timezone="Europe/Berlin",
-        standing_charge=Decimal("0.40"),
-        pricing=Pricing.MARKET_INDEXED,
-        bidding_zone="DE-LU",
-    )
-    TariffRule.objects.create(
-        tariff=tariff,
-        valid_from="00:00",
-        valid_to="24:00",
-        unit_rate=Decimal("0"),
-        surcharge_fixed=Decimal("0.10"),
-        surcharge_percentage=Decimal("0"),
-    )
+def test_a_market_indexed_chart_and_its_german_text(make_market_tariff):
+    tariff = make_market_tariff(bands=[("00:00", "24:00", "0.10", "0")])
     prices_import(
         data=csv_of(
             day_rows(DAY, "Europe/Berlin", 15, price=lambda i: Decimal(-300 if i < 4 else 50))

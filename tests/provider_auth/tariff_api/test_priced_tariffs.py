@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from accounts.models import Pricing, Tariff, TariffRule
+from accounts.models import Pricing, Tariff
 from accounts.price_import import price_import_target, prices_import
 from tests.accounts.price_files import OCTOPUS_SAMPLE, csv_of, day_bounds, day_rows
 
@@ -45,26 +45,11 @@ def agile(make_tariff: Any) -> Tariff:
 
 
 @pytest.fixture
-def dynamisch(db: Any) -> Tariff:
-    tariff = Tariff.objects.create(
-        name="Dynamisch",
-        currency="EUR",
-        timezone="Europe/Berlin",
-        standing_charge=Decimal("0.40"),
-        pricing=Pricing.MARKET_INDEXED,
-        bidding_zone="DE-LU",
+def dynamisch(make_market_tariff: Any) -> Tariff:
+    return make_market_tariff(
+        bands=[("00:00", "06:00", "0.10", "0.19"), ("06:00", "24:00", "0.15", "0.19")],
         prices_publish_time=dt.time(13, 0),
     )
-    for valid_from, valid_to, fixed in (("00:00", "06:00", "0.10"), ("06:00", "24:00", "0.15")):
-        TariffRule.objects.create(
-            tariff=tariff,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            unit_rate=Decimal("0"),
-            surcharge_fixed=Decimal(fixed),
-            surcharge_percentage=Decimal("0.19"),
-        )
-    return tariff
 
 
 def publish(tariff: Tariff, rows: Any, *, now: dt.datetime | None = None) -> None:

@@ -297,3 +297,14 @@ def test_the_range_contracts_equal_the_orms(
         assert [vars(r) for r in a.rules] == [
             {"pk": r.pk, **fields(r)} for r in b.tariff.rules.all()
         ]
+
+
+def test_a_premises_customer_equals_the_orms(make_premise: Any) -> None:
+    premise = make_premise()
+    premise.customer.account_number = "A-1234ABCD"
+    premise.customer.save(update_fields=["account_number"])
+    assert sql.premise_customer_fetch(premise_id=premise.pk) == (
+        premise.customer_id,
+        Premise.objects.get(pk=premise.pk).customer.account_number,
+    )
+    assert sql.premise_customer_fetch(premise_id=premise.pk + 1000) is None

@@ -481,6 +481,26 @@ def test_a_renewal_on_the_same_tariff_yields_each_rule_once(
     assert body["contract_start_date"] == "2026-06-01T12:00:00Z"
 
 
+def test_a_contract_end_written_without_save_is_seen_by_a_rates_body_already_written(
+    api_get: Any, access_token: str, contract: Contract
+) -> None:
+    day = (timezone.now() + dt.timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    start, end = (
+        day.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        (day + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    boundary = day + dt.timedelta(hours=12)
+    Contract.objects.filter(pk=contract.pk).update(end_at=None)
+    first = rates(api_get, access_token, start, end)
+    assert first.json()["data"][-1]["valid_to"] == end
+    # Ending at noon that day, written without save(): the contract's updated_at stays.
+    Contract.objects.filter(pk=contract.pk).update(end_at=boundary)
+    second = rates(api_get, access_token, start, end)
+    assert second.status_code == HTTPStatus.OK, second.content
+    assert second["ETag"] != first["ETag"]
+    assert second.json()["data"][-1]["valid_to"] == boundary.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_deactivating_the_client_locks_its_tokens_out(
     api_get: Any, access_token: str, flatpeak_client: Any
 ) -> None:
